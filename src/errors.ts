@@ -15,6 +15,7 @@ export const ErrorCatalog = {
   EntityTooSmall: [400, 'Your proposed upload is smaller than the minimum allowed object size.'],
   ExpiredToken: [400, 'The provided token has expired.'],
   IllegalLocationConstraintException: [400, 'The specified location-constraint is not valid.'],
+  InvalidLocationConstraint: [400, 'The specified location-constraint is not valid'],
   IllegalVersioningConfigurationException: [400, 'The versioning configuration specified in the request is invalid.'],
   IncompleteBody: [400, 'You did not provide the number of bytes specified by the Content-Length HTTP header.'],
   InternalError: [500, 'We encountered an internal error. Please try again.'],

@@ -1,0 +1,73 @@
+/**
+ * The composition root: builds every service from the resolved configuration and wires them
+ * together. Nothing else constructs long-lived services.
+ */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Config } from './config.js';
+import { loadCredentials, type Credentials } from './auth/credentials.js';
+import { openStore, type OpenedStore } from './store/open.js';
+import { createHttpServer } from './http/server.js';
+import { s3Handlers } from './http/s3/handlers.js';
+
+export interface App {
+  readonly config: Config;
+  readonly credentials: Credentials;
+  readonly store: OpenedStore;
+  /** The bound address (port 0 in the config resolves here). */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export async function startApp(config: Config, log: (msg: string) => void = (m) => process.stderr.write(m + '\n')): Promise<App> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const credentials = loadCredentials(config);
+  const store = openStore(config.dataDir, { inlineThreshold: config.inlineThreshold, fsync: config.fsync, restoreDelays: config.restoreDelays });
+  if (store.orphansRemoved > 0) log(`store: removed ${store.orphansRemoved} orphan file(s) left by an interrupted write`);
+  const deps = { config, store: store.ctx, credentials, log, s3: s3Handlers };
+  const servers: Server[] = [createHttpServer(deps)];
+  const addr = await listen(servers[0]!, config.port, config.host === 'localhost' ? '127.0.0.1' : config.host);
+  if (config.host === 'localhost') {
+    // localhost also means ::1 for clients that resolve it to IPv6 first.
+    const v6 = createHttpServer(deps);
+    try {
+      await listen(v6, addr.port, '::1');
+      servers.push(v6);
+    } catch (e) {
+      log(`not listening on [::1]:${addr.port}: ${(e as Error).message}`);
+    }
+  }
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    config,
+    credentials,
+    store,
+    url: `http://${host}:${addr.port}`,
+    port: addr.port,
+    async close() {
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeIdleConnections();
+              setTimeout(() => s.closeAllConnections(), 2000).unref();
+            }),
+        ),
+      );
+      store.close();
+    },
+  };
+}

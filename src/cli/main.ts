@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * The `s3batch` command. The only place that reads process.argv / process.env and calls
+ * process.exit.
+ */
+import { loadConfig, parseArgs, ConfigError } from '../config.js';
+import { startApp } from '../app.js';
+
+const usage = `usage: s3batch <command> [options]
+
+commands:
+  server    serve the S3 API (and later the jobs API, IAM and console) on one port
+
+server options (environment variable in brackets):
+  --host HOST          address to listen on (default 127.0.0.1; 'localhost' also listens on ::1) [S3BATCH_HOST]
+  --port PORT          port (default 7070; 0 picks a free one) [S3BATCH_PORT]
+  --data-dir DIR       where data lives (default ./data) [S3BATCH_DATA_DIR]
+  --config FILE        YAML or JSON configuration file [S3BATCH_CONFIG]
+  --region REGION      region of new buckets (default us-east-1) [S3BATCH_REGION]
+  --account-id ID      the default account's 12-digit id (default 000000000000) [S3BATCH_ACCOUNT_ID]
+  root credentials: [S3BATCH_ROOT_ACCESS_KEY_ID] [S3BATCH_ROOT_SECRET_ACCESS_KEY]
+  (generated on first start and kept in <data-dir>/root-credentials.json when unset)
+`;
+
+async function server(flags: Record<string, string | boolean>): Promise<void> {
+  const config = loadConfig(flags, process.env);
+  const app = await startApp(config);
+  const g = app.credentials.generated;
+  if (g) {
+    process.stdout.write(
+      `Generated root credentials for account ${config.accountId} (kept in ${g.file}, mode 0600; shown once):\n` +
+        `  AWS_ACCESS_KEY_ID=${g.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${g.secretAccessKey}\n`,
+    );
+  }
+  process.stdout.write(`s3batch listening on ${app.url} (data in ${config.dataDir})\n`);
+  let closing = false;
+  const stop = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    process.stdout.write(`${signal}: shutting down\n`);
+    app.close().then(
+      () => process.exit(0),
+      (e) => {
+        process.stderr.write(`shutdown failed: ${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  const { positional, flags } = parseArgs(process.argv.slice(2));
+  const command = positional[0];
+  if (flags.help || flags.h || command === 'help' || command === undefined) {
+    process.stdout.write(usage);
+    process.exit(command === undefined && !flags.help ? 2 : 0);
+  }
+  switch (command) {
+    case 'server':
+      await server(flags);
+      return;
+    default:
+      process.stderr.write(`s3batch: unknown command '${command}'\n${usage}`);
+      process.exit(2);
+  }
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof ConfigError) process.stderr.write(`s3batch: ${e.message}\n`);
+  else process.stderr.write(`s3batch: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+});

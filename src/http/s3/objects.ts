@@ -1,0 +1,294 @@
+/**
+ * Object handlers: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject.
+ */
+import { S3Error } from '../../errors.js';
+import { getBucket } from '../../store/buckets.js';
+import { checksumHeaderName, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../../store/checksums.js';
+import { checkConditions } from '../../store/conditions.js';
+import { assertReadable, copyObject, deleteObject, getVersion, putObject, readVersion } from '../../store/objects.js';
+import type { ObjectVersion } from '../../store/types.js';
+import { bodyOf, header, readTextBody, send, sendXml } from '../request.js';
+import { isoDate, parseXml, renderXml, xmlList, xmlText, escapeXml } from '../xml.js';
+import { aclFromHeaders } from './acl.js';
+import { bucketOf, keyOf, ownerIdOf, type S3Ctx, type S3Handlers } from './context.js';
+import { bodyChecksFrom, lockHeadersFrom, objectHeadersFrom, storageClassFrom, writeVersionHeaders } from './object-headers.js';
+import { parseTagHeader } from './tags.js';
+import { createHash } from 'node:crypto';
+
+const MAX_OBJECT_SIZE = 5 * 1024 ** 3; // 5 GiB for a single PUT, as AWS
+
+function versionedHeader(c: S3Ctx, bucket: string, versionId: string): Record<string, string> {
+  return getBucket(c.deps.store, bucket).versioning !== '' ? { 'x-amz-version-id': versionId } : {};
+}
+
+function assertContentLength(c: S3Ctx): void {
+  const declared = header(c, 'x-amz-decoded-content-length') ?? header(c, 'content-length');
+  if (declared === undefined && header(c, 'transfer-encoding') === undefined) throw new S3Error('MissingContentLength');
+  if (declared !== undefined && Number(declared) > MAX_OBJECT_SIZE) {
+    throw new S3Error('EntityTooLarge', undefined, { ProposedSize: declared, MaxSizeAllowed: MAX_OBJECT_SIZE });
+  }
+}
+
+async function putObjectHandler(c: S3Ctx): Promise<void> {
+  const bucketName = bucketOf(c);
+  const key = keyOf(c);
+  const bucket = getBucket(c.deps.store, bucketName);
+  assertContentLength(c);
+  const checks = bodyChecksFrom(c);
+  const owner = c.principal.accountId;
+  const r = await putObject(c.deps.store, {
+    bucket: bucketName,
+    key,
+    body: bodyOf(c),
+    owner,
+    headers: objectHeadersFrom(c),
+    storageClass: storageClassFrom(c),
+    tags: parseTagHeader(header(c, 'x-amz-tagging')),
+    acl: aclFromHeaders(c, ownerIdOf(c), ownerIdOf(c, bucket.owner)),
+    ...lockHeadersFrom(c, bucket.objectLock, c.deps.store.now()),
+    ...checks,
+    ifMatch: header(c, 'if-match'),
+    ifNoneMatch: header(c, 'if-none-match'),
+  });
+  const headers: Record<string, string> = { etag: `"${r.etag}"`, ...versionedHeader(c, bucketName, r.versionId) };
+  if (checks.checksumAlgorithm && r.checksum) {
+    headers[checksumHeaderName(checks.checksumAlgorithm)] = r.checksum;
+    headers['x-amz-checksum-type'] = 'FULL_OBJECT';
+  }
+  const sse = header(c, 'x-amz-server-side-encryption');
+  if (sse) headers['x-amz-server-side-encryption'] = sse;
+  send(c, 200, null, { ...headers, 'content-length': 0 });
+}
+
+interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** `bytes=a-b`, `bytes=a-`, `bytes=-n`. Malformed or multi-range headers are ignored (whole object), as S3 does. */
+function parseRange(value: string | undefined, size: number): ByteRange | undefined {
+  if (value === undefined) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(value.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0) throw new S3Error('InvalidRange', undefined, { RangeRequested: value, ActualObjectSize: size });
+    start = Math.max(0, size - n);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (m[2] !== '' && Number(m[2]) < start) return undefined;
+  }
+  if (start >= size) throw new S3Error('InvalidRange', undefined, { RangeRequested: value, ActualObjectSize: size });
+  return { start, end };
+}
+
+/** The byte range of part `n` of a version (multipart objects), or the whole object as part 1. */
+function partRange(v: ObjectVersion, n: number): ByteRange | undefined {
+  const count = v.parts?.length ?? 1;
+  if (!Number.isInteger(n) || n < 1 || n > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: n });
+  if (n > count) throw new S3Error('InvalidRange', 'The requested partnumber is not satisfiable', { PartNumberRequested: n, ActualPartCount: count });
+  if (!v.parts) return undefined;
+  let start = 0;
+  for (let i = 0; i < n - 1; i++) start += v.parts[i]!.size;
+  return { start, end: start + v.parts[n - 1]!.size - 1 };
+}
+
+const responseOverrides: Record<string, string> = {
+  'response-content-type': 'content-type',
+  'response-content-language': 'content-language',
+  'response-expires': 'expires',
+  'response-cache-control': 'cache-control',
+  'response-content-disposition': 'content-disposition',
+  'response-content-encoding': 'content-encoding',
+};
+
+function getOrHead(c: S3Ctx): void {
+  const bucket = bucketOf(c);
+  const key = keyOf(c);
+  const versionId = c.query.get('versionId') ?? undefined;
+  const v = getVersion(c.deps.store, bucket, key, versionId);
+  const b = getBucket(c.deps.store, bucket);
+  const now = c.deps.store.now();
+  const res = c.res;
+  checkConditions(
+    { ifMatch: header(c, 'if-match'), ifNoneMatch: header(c, 'if-none-match'), ifModifiedSince: header(c, 'if-modified-since'), ifUnmodifiedSince: header(c, 'if-unmodified-since') },
+    v.etag,
+    v.lastModified,
+  );
+  if (c.method === 'GET') assertReadable(c.deps.store, v);
+  writeVersionHeaders(res, v, { versioned: b.versioning !== '', checksumMode: header(c, 'x-amz-checksum-mode') === 'ENABLED', now });
+  for (const [q, h] of Object.entries(responseOverrides)) {
+    const o = c.query.get(q);
+    if (o !== null) res.setHeader(h, o);
+  }
+  let range: ByteRange | undefined;
+  const partNumber = c.query.get('partNumber');
+  if (partNumber !== null) {
+    if (header(c, 'range') !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
+    range = partRange(v, Number(partNumber));
+    if (v.parts) res.setHeader('x-amz-mp-parts-count', v.parts.length);
+  } else {
+    range = parseRange(header(c, 'range'), v.size);
+  }
+  const start = range?.start ?? 0;
+  const end = range?.end ?? v.size - 1;
+  const length = v.size === 0 ? 0 : end - start + 1;
+  res.statusCode = range ? 206 : 200;
+  if (range) res.setHeader('content-range', `bytes ${start}-${end}/${v.size}`);
+  res.setHeader('content-length', length);
+  if (c.method === 'HEAD' || length === 0) {
+    res.end();
+    return;
+  }
+  const body = readVersion(c.deps.store, v, start, end);
+  if (Buffer.isBuffer(body)) {
+    res.end(body);
+    return;
+  }
+  body.on('error', () => res.destroy());
+  res.on('close', () => body.destroy());
+  body.pipe(res);
+}
+
+function bypassGovernance(c: S3Ctx): boolean {
+  return (header(c, 'x-amz-bypass-governance-retention') ?? '').toLowerCase() === 'true';
+}
+
+function deleteObjectHandler(c: S3Ctx): void {
+  const r = deleteObject(c.deps.store, {
+    bucket: bucketOf(c),
+    key: keyOf(c),
+    versionId: c.query.get('versionId') ?? undefined,
+    owner: c.principal.accountId,
+    bypassGovernance: bypassGovernance(c),
+  });
+  const headers: Record<string, string> = {};
+  if (r.versionId !== undefined) headers['x-amz-version-id'] = r.versionId;
+  if (r.deleteMarker) headers['x-amz-delete-marker'] = 'true';
+  send(c, 204, null, headers);
+}
+
+async function deleteObjectsHandler(c: S3Ctx): Promise<void> {
+  const bucket = bucketOf(c);
+  getBucket(c.deps.store, bucket);
+  const hasDigest = header(c, 'content-md5') !== undefined || Object.keys(c.headers).some((h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-algorithm') || header(c, 'x-amz-sdk-checksum-algorithm') !== undefined;
+  if (!hasDigest) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 OR x-amz-checksum-*');
+  const text = await readTextBody(c);
+  const md5 = header(c, 'content-md5');
+  if (md5 !== undefined && createHash('md5').update(text).digest('base64') !== md5) throw new S3Error('BadDigest');
+  const doc = parseXml(text, 'Delete');
+  const quiet = xmlText(doc, 'Quiet') === 'true';
+  const objects = xmlList(doc.Object);
+  if (objects.length === 0 || objects.length > 1000) throw new S3Error('MalformedXML', 'The Delete request must name between 1 and 1000 objects');
+  const deleted: string[] = [];
+  const errors: string[] = [];
+  for (const o of objects) {
+    const key = xmlText(o, 'Key');
+    const versionId = xmlText(o, 'VersionId');
+    if (key === undefined || key === '') throw new S3Error('MalformedXML', 'Each Object needs a Key');
+    try {
+      const r = deleteObject(c.deps.store, { bucket, key, versionId, owner: c.principal.accountId, bypassGovernance: bypassGovernance(c) });
+      if (quiet) continue;
+      let x = `<Deleted><Key>${escapeXml(key)}</Key>`;
+      if (versionId !== undefined) x += `<VersionId>${escapeXml(versionId)}</VersionId>`;
+      if (r.deleteMarker) x += `<DeleteMarker>true</DeleteMarker>`;
+      if (r.deleteMarker && versionId === undefined && r.versionId) x += `<DeleteMarkerVersionId>${escapeXml(r.versionId)}</DeleteMarkerVersionId>`;
+      deleted.push(x + '</Deleted>');
+    } catch (e) {
+      if (!(e instanceof S3Error)) throw e;
+      errors.push(`<Error><Key>${escapeXml(key)}</Key>${versionId !== undefined ? `<VersionId>${escapeXml(versionId)}</VersionId>` : ''}<Code>${e.code}</Code><Message>${escapeXml(e.message)}</Message></Error>`);
+    }
+  }
+  sendXml(c, `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${deleted.join('')}${errors.join('')}</DeleteResult>`);
+}
+
+/** x-amz-copy-source: `[/]bucket/key[?versionId=id]`, URL-encoded. */
+export function parseCopySource(value: string): { bucket: string; key: string; versionId?: string } {
+  let v = value;
+  let versionId: string | undefined;
+  const q = v.indexOf('?');
+  if (q >= 0) {
+    const params = new URLSearchParams(v.slice(q + 1));
+    versionId = params.get('versionId') ?? undefined;
+    v = v.slice(0, q);
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(v);
+  } catch {
+    throw new S3Error('InvalidArgument', 'Invalid copy source encoding', { ArgumentName: 'x-amz-copy-source', ArgumentValue: value });
+  }
+  if (decoded.startsWith('/')) decoded = decoded.slice(1);
+  const slash = decoded.indexOf('/');
+  if (slash <= 0 || slash === decoded.length - 1) throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source', ArgumentValue: value });
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId };
+}
+
+function directive(c: S3Ctx, name: string): 'COPY' | 'REPLACE' {
+  const v = header(c, name) ?? 'COPY';
+  if (v !== 'COPY' && v !== 'REPLACE') throw new S3Error('InvalidArgument', `Unknown ${name}`, { ArgumentName: name, ArgumentValue: v });
+  return v;
+}
+
+export function copySourceConditions(c: S3Ctx) {
+  return {
+    ifMatch: header(c, 'x-amz-copy-source-if-match'),
+    ifNoneMatch: header(c, 'x-amz-copy-source-if-none-match'),
+    ifModifiedSince: header(c, 'x-amz-copy-source-if-modified-since'),
+    ifUnmodifiedSince: header(c, 'x-amz-copy-source-if-unmodified-since'),
+  };
+}
+
+function copyObjectHandler(c: S3Ctx): void {
+  const bucketName = bucketOf(c);
+  const key = keyOf(c);
+  const src = parseCopySource(header(c, 'x-amz-copy-source')!);
+  const bucket = getBucket(c.deps.store, bucketName);
+  const srcBucket = getBucket(c.deps.store, src.bucket);
+  if (srcBucket.owner !== c.principal.accountId) throw new S3Error('AccessDenied');
+  const metadataDirective = directive(c, 'x-amz-metadata-directive');
+  const taggingDirective = directive(c, 'x-amz-tagging-directive');
+  const checksumAlg = header(c, 'x-amz-checksum-algorithm');
+  const alg: ChecksumAlgorithm | undefined = checksumAlg ? parseChecksumAlgorithm(checksumAlg) : undefined;
+  const storageClass = header(c, 'x-amz-storage-class');
+  const changesSomething = metadataDirective === 'REPLACE' || storageClass !== undefined || header(c, 'x-amz-website-redirect-location') !== undefined || header(c, 'x-amz-server-side-encryption') !== undefined || alg !== undefined;
+  const srcVersion = getVersion(c.deps.store, src.bucket, src.key, src.versionId);
+  const r = copyObject(c.deps.store, {
+    srcBucket: src.bucket,
+    srcKey: src.key,
+    srcVersionId: src.versionId,
+    bucket: bucketName,
+    key,
+    conditions: copySourceConditions(c),
+    changesSomething,
+    metadataDirective,
+    taggingDirective,
+    owner: c.principal.accountId,
+    headers: objectHeadersFrom(c),
+    storageClass: storageClassFrom(c, srcVersion.storageClass === 'GLACIER' || srcVersion.storageClass === 'DEEP_ARCHIVE' ? 'STANDARD' : srcVersion.storageClass),
+    tags: parseTagHeader(header(c, 'x-amz-tagging')),
+    acl: aclFromHeaders(c, ownerIdOf(c), ownerIdOf(c, bucket.owner)),
+    ...lockHeadersFrom(c, bucket.objectLock, c.deps.store.now()),
+  });
+  const headers: Record<string, string> = { ...versionedHeader(c, bucketName, r.versionId) };
+  if (srcBucket.versioning !== '') headers['x-amz-copy-source-version-id'] = r.srcVersionId;
+  const result: Record<string, string> = { ETag: `"${r.etag}"`, LastModified: isoDate(r.lastModified) };
+  if (r.checksum && (alg === undefined || alg === r.checksum.algorithm)) {
+    result[`Checksum${r.checksum.algorithm}`] = r.checksum.value;
+    result.ChecksumType = r.checksum.type;
+  }
+  sendXml(c, renderXml('CopyObjectResult', result), 200, headers);
+}
+
+export const objectHandlers: S3Handlers = {
+  PutObject: putObjectHandler,
+  GetObject: getOrHead,
+  HeadObject: getOrHead,
+  DeleteObject: deleteObjectHandler,
+  DeleteObjects: deleteObjectsHandler,
+  CopyObject: copyObjectHandler,
+};

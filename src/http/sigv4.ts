@@ -1,0 +1,622 @@
+/**
+ * AWS Signature Version 4 verification (server side), for header-signed and presigned (query) requests.
+ *
+ * Hot path: this runs on every request. A header-signed request costs one SHA-256 over the canonical
+ * request and one HMAC over the string to sign; the derived signing key is cached per
+ * secret/date/region/service. The canonical request is hashed as latin1 because node hands us header
+ * values (and any raw non-ASCII bytes of the URL) as latin1 strings, i.e. one char per received byte;
+ * every other part of the canonical request is ASCII after URI-encoding.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { S3Error } from '../errors.js';
+
+export interface SigV4Request {
+  method: string;
+  /** Path exactly as received (percent-encoded, no query), e.g. '/bucket/a%20b'. */
+  rawPath: string;
+  /** Query string as received without '?', may be ''. */
+  rawQuery: string;
+  /** Lower-case names as node gives them. */
+  headers: IncomingHttpHeaders;
+  /**
+   * Optional lower-case hex SHA-256 of the body, for callers that already buffered it. Only used when
+   * a header-signed request carries no x-amz-content-sha256 header (non-S3 services such as IAM/STS
+   * never send it); without it such a request is rejected as S3 does.
+   */
+  payloadSha256?: string;
+}
+
+export interface SecretLookup { (accessKeyId: string): { secretAccessKey: string } | undefined }
+
+export type PayloadMode =
+  | 'UNSIGNED-PAYLOAD'
+  | 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD'
+  | 'STREAMING-UNSIGNED-PAYLOAD-TRAILER'
+  | 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER'
+  | 'SHA256';
+
+export interface SigV4Auth {
+  accessKeyId: string;
+  region: string;
+  service: string;
+  presigned: boolean;
+  /** 20130524T000000Z */
+  amzDate: string;
+  /** 20130524/us-east-1/s3/aws4_request */
+  scope: string;
+  /** The seed signature (lower-case hex; needed for signed chunks). */
+  signature: string;
+  signingKey: Buffer;
+  payload: PayloadMode;
+  /** Lower-case hex when payload === 'SHA256' — the caller verifies the body against it. */
+  payloadSha256?: string;
+  /** x-amz-security-token header or X-Amz-Security-Token query param, when present. */
+  sessionToken?: string;
+}
+
+export const ALGORITHM = 'AWS4-HMAC-SHA256';
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+/** Allowed clock skew for header auth (and how far in the future a presigned URL may start). */
+export const MAX_SKEW_MS = 15 * 60 * 1000;
+export const MAX_PRESIGN_EXPIRES_S = 604800;
+
+const UNSUPPORTED_ALGORITHM = 'Only AWS4-HMAC-SHA256 (SigV4) signatures are supported';
+const INVALID_DATE = 'AWS authentication requires a valid Date or x-amz-date header';
+const MISSING_QUERY_PARAMS =
+  'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.';
+const BAD_CONTENT_SHA256 =
+  'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.';
+
+// ---------------------------------------------------------------------------------------------
+// Crypto helpers
+// ---------------------------------------------------------------------------------------------
+
+export function sha256Hex(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function hmac(key: Buffer | string, data: Buffer | string): Buffer {
+  return createHmac('sha256', key).update(data).digest();
+}
+
+const KEY_CACHE_MAX = 128;
+const keyCache = new Map<string, Buffer>();
+
+/**
+ * kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date8), region), service), "aws4_request"),
+ * cached (small LRU-ish map, oldest evicted first). The returned Buffer is shared: do not mutate it.
+ */
+export function deriveSigningKey(secret: string, date8: string, region: string, service: string): Buffer {
+  const cacheKey = `${date8}\n${region}\n${service}\n${secret}`;
+  const hit = keyCache.get(cacheKey);
+  if (hit !== undefined) return hit;
+  const kDate = hmac('AWS4' + secret, date8);
+  const kRegion = hmac(kDate, region);
+  const kService = hmac(kRegion, service);
+  const kSigning = hmac(kService, 'aws4_request');
+  if (keyCache.size >= KEY_CACHE_MAX) {
+    const oldest = keyCache.keys().next().value;
+    if (oldest !== undefined) keyCache.delete(oldest);
+  }
+  keyCache.set(cacheKey, kSigning);
+  return kSigning;
+}
+
+// ---------------------------------------------------------------------------------------------
+// URI encoding
+// ---------------------------------------------------------------------------------------------
+
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
+const UNRESERVED_OR_SLASH = /^[A-Za-z0-9\-._~/]*$/;
+const SUB_DELIMS_ENCODE_URI_COMPONENT_KEEPS = /[!'()*]/g;
+
+function hexEncodeChar(c: string): string {
+  return '%' + c.charCodeAt(0).toString(16).toUpperCase();
+}
+
+/** RFC 3986 encoding: unreserved kept, everything else %XX (upper-case) of its UTF-8 bytes. */
+export function uriEncode(s: string): string {
+  if (UNRESERVED.test(s)) return s;
+  return encodeURIComponent(s).replace(SUB_DELIMS_ENCODE_URI_COMPONENT_KEEPS, hexEncodeChar);
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII_G = /[^\x00-\x7f]/g;
+
+/**
+ * Percent-decodes (no '+' → space). Raw non-ASCII chars (node gives raw URL bytes as latin1 chars) are
+ * taken as bytes. Returns undefined when the result is not valid UTF-8 or an escape is malformed.
+ */
+function uriDecode(s: string): string | undefined {
+  let t = s;
+  if (NON_ASCII.test(t)) {
+    if (/[^\x00-\xff]/.test(t)) return undefined;
+    t = t.replace(NON_ASCII_G, hexEncodeChar);
+  } else if (t.indexOf('%') === -1) {
+    return t;
+  }
+  try {
+    return decodeURIComponent(t);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * S3 canonical URI: each segment decoded then RFC 3986-encoded once ('/' kept, no dot-segment
+ * normalisation). Returns undefined when the path cannot be decoded (then only the raw path is tried).
+ */
+export function canonicalUri(rawPath: string): string | undefined {
+  if (rawPath === '') return '/';
+  if (UNRESERVED_OR_SLASH.test(rawPath)) return rawPath;
+  const segments = rawPath.split('/');
+  for (let i = 0; i < segments.length; i++) {
+    const decoded = uriDecode(segments[i]!);
+    if (decoded === undefined) return undefined;
+    segments[i] = uriEncode(decoded);
+  }
+  return segments.join('/');
+}
+
+interface QueryParam { name: string; value: string }
+
+/** Splits on '&', decodes names and values ('+' stays a literal '+', as AWS does). */
+function parseQuery(rawQuery: string): QueryParam[] {
+  const out: QueryParam[] = [];
+  if (rawQuery === '') return out;
+  for (const piece of rawQuery.split('&')) {
+    if (piece === '') continue;
+    const eq = piece.indexOf('=');
+    const rawName = eq === -1 ? piece : piece.slice(0, eq);
+    const rawValue = eq === -1 ? '' : piece.slice(eq + 1);
+    out.push({ name: uriDecode(rawName) ?? rawName, value: uriDecode(rawValue) ?? rawValue });
+  }
+  return out;
+}
+
+function canonicalQuery(params: QueryParam[], skipSignature: boolean): string {
+  if (params.length === 0) return '';
+  const encoded: [string, string][] = [];
+  for (const p of params) {
+    if (skipSignature && p.name === 'X-Amz-Signature') continue;
+    encoded.push([uriEncode(p.name), uriEncode(p.value)]);
+  }
+  if (encoded.length > 1) {
+    encoded.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  }
+  let s = '';
+  for (let i = 0; i < encoded.length; i++) {
+    const [n, v] = encoded[i]!;
+    s += i === 0 ? `${n}=${v}` : `&${n}=${v}`;
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing helpers
+// ---------------------------------------------------------------------------------------------
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return typeof v === 'string' ? v : Array.isArray(v) ? v.join(',') : undefined;
+}
+
+const NEEDS_TRIM = /^[ \t]|[ \t]$|[ \t]{2}|\t|[\r\n]/;
+
+function canonicalHeaderValue(v: string | string[] | undefined): string {
+  const s = headerValue(v);
+  if (s === undefined) return '';
+  if (!NEEDS_TRIM.test(s)) return s;
+  return s.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').trim();
+}
+
+const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+
+/** Parses 20130524T000000Z to epoch ms; NaN when invalid. */
+export function parseAmzDate(s: string): number {
+  const m = AMZ_DATE.exec(s);
+  if (m === null) return NaN;
+  const mo = +m[2]!, d = +m[3]!, h = +m[4]!, mi = +m[5]!, se = +m[6]!;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return NaN;
+  return Date.UTC(+m[1]!, mo - 1, d, h, mi, se);
+}
+
+export function formatAmzDate(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2013-05-24T00:00:00.000Z
+  return iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 13) + iso.slice(14, 16) + iso.slice(17, 19) + 'Z';
+}
+
+interface Credential { accessKeyId: string; date8: string; region: string; service: string; scope: string }
+
+function parseCredential(value: string, presigned: boolean): Credential {
+  // Split from the end so an access key id containing '/' would still parse.
+  const parts = value.split('/');
+  const fail = (why: string): never => {
+    throw presigned
+      ? new S3Error('AuthorizationQueryParametersError', `Error parsing the X-Amz-Credential parameter; ${why}`)
+      : new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${why}`);
+  };
+  if (parts.length < 5) {
+    fail('the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
+  }
+  const n = parts.length;
+  const terminal = parts[n - 1]!, service = parts[n - 2]!, region = parts[n - 3]!, date8 = parts[n - 4]!;
+  const accessKeyId = parts.slice(0, n - 4).join('/');
+  if (accessKeyId === '') fail('the Credential is mal-formed; the access key id is empty.');
+  if (!/^\d{8}$/.test(date8)) fail(`incorrect date format "${date8}". This date in the credential must be in the format "yyyyMMdd".`);
+  if (region === '') fail('the region is empty.');
+  if (service === '') fail('the service is empty.');
+  if (terminal !== 'aws4_request') fail(`incorrect terminal "${terminal}". This endpoint uses "aws4_request".`);
+  return { accessKeyId, date8, region, service, scope: `${date8}/${region}/${service}/aws4_request` };
+}
+
+function parseSignedHeaders(value: string, presigned: boolean): string[] {
+  const names = value.split(';');
+  for (const n of names) {
+    if (n === '' || n !== n.trim()) {
+      throw presigned
+        ? new S3Error('AuthorizationQueryParametersError', 'X-Amz-SignedHeaders is malformed.')
+        : new S3Error('AuthorizationHeaderMalformed', 'The authorization header is malformed; SignedHeaders is malformed.');
+    }
+  }
+  return names;
+}
+
+interface ParsedAuthHeader { credential: string; signedHeaders: string; signature: string }
+
+function parseAuthorizationHeader(value: string): ParsedAuthHeader {
+  // value starts with "AWS4-HMAC-SHA256" + whitespace. Components separated by ',' and/or spaces.
+  const rest = value.slice(ALGORITHM.length);
+  let credential: string | undefined, signedHeaders: string | undefined, signature: string | undefined;
+  const malformed = (why: string) => new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${why}`);
+  for (const token of rest.split(/[\s,]+/)) {
+    if (token === '') continue;
+    const eq = token.indexOf('=');
+    if (eq <= 0) throw malformed(`the authorization component "${token}" is malformed.`);
+    const key = token.slice(0, eq);
+    const v = token.slice(eq + 1);
+    if (key === 'Credential') {
+      if (credential !== undefined) throw malformed('duplicate Credential.');
+      credential = v;
+    } else if (key === 'SignedHeaders') {
+      if (signedHeaders !== undefined) throw malformed('duplicate SignedHeaders.');
+      signedHeaders = v;
+    } else if (key === 'Signature') {
+      if (signature !== undefined) throw malformed('duplicate Signature.');
+      signature = v;
+    } else {
+      throw malformed(`the authorization component "${token}" is malformed.`);
+    }
+  }
+  if (credential === undefined) throw malformed('missing Credential.');
+  if (signedHeaders === undefined) throw malformed('missing SignedHeaders.');
+  if (signature === undefined || signature === '') throw malformed('missing Signature.');
+  return { credential, signedHeaders, signature };
+}
+
+function payloadFromValue(value: string): { payload: PayloadMode; payloadSha256?: string } {
+  switch (value) {
+    case 'UNSIGNED-PAYLOAD':
+    case 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD':
+    case 'STREAMING-UNSIGNED-PAYLOAD-TRAILER':
+    case 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER':
+      return { payload: value };
+  }
+  if (value.length === 64 && /^[0-9a-fA-F]{64}$/.test(value)) return { payload: 'SHA256', payloadSha256: value.toLowerCase() };
+  throw new S3Error('InvalidArgument', BAD_CONTENT_SHA256, { ArgumentName: 'x-amz-content-sha256', ArgumentValue: value });
+}
+
+const SIG_HEX = /^[0-9a-fA-F]{64}$/;
+
+function signatureMismatch(accessKeyId: string, stringToSign: string, provided: string, canonicalRequest: string): S3Error {
+  return new S3Error('SignatureDoesNotMatch', undefined, {
+    AWSAccessKeyId: accessKeyId,
+    StringToSign: stringToSign,
+    SignatureProvided: provided,
+    CanonicalRequest: canonicalRequest,
+  });
+}
+
+interface SignInput {
+  method: string;
+  rawPath: string;
+  query: string;
+  headers: IncomingHttpHeaders;
+  signedHeaderNames: string[];
+  signedHeadersValue: string;
+  payloadHash: string;
+  amzDate: string;
+  scope: string;
+  signingKey: Buffer;
+  accessKeyId: string;
+  signature: string;
+}
+
+/** Computes and compares the signature (canonical URI first, then the raw path); throws on mismatch. */
+function checkSignature(inp: SignInput): void {
+  let headerBlock = '';
+  for (const name of inp.signedHeaderNames) {
+    headerBlock += `${name}:${canonicalHeaderValue(inp.headers[name])}\n`;
+  }
+  const tail = `\n${inp.query}\n${headerBlock}\n${inp.signedHeadersValue}\n${inp.payloadHash}`;
+  const prefix = `${ALGORITHM}\n${inp.amzDate}\n${inp.scope}\n`;
+  const provided = SIG_HEX.test(inp.signature) ? Buffer.from(inp.signature, 'hex') : undefined;
+
+  const uri = canonicalUri(inp.rawPath);
+  let firstCanonical: string | undefined;
+  let firstStringToSign: string | undefined;
+  for (const candidate of uri === undefined || uri === inp.rawPath ? [inp.rawPath] : [uri, inp.rawPath]) {
+    const canonicalRequest = inp.method + '\n' + candidate + tail;
+    const stringToSign = prefix + createHash('sha256').update(canonicalRequest, 'latin1').digest('hex');
+    if (provided !== undefined) {
+      const expected = createHmac('sha256', inp.signingKey).update(stringToSign).digest();
+      if (timingSafeEqual(expected, provided)) return;
+    }
+    if (firstCanonical === undefined) {
+      firstCanonical = canonicalRequest;
+      firstStringToSign = stringToSign;
+    }
+  }
+  throw signatureMismatch(inp.accessKeyId, firstStringToSign!, inp.signature, firstCanonical!);
+}
+
+/** S3 requires every x-amz-* header present in the request to be signed. */
+function checkAmzHeadersSigned(headers: IncomingHttpHeaders, signed: string[]): void {
+  let missing: string[] | undefined;
+  for (const name in headers) {
+    if (name.charCodeAt(0) === 120 /* x */ && name.startsWith('x-amz-') && !signed.includes(name)) {
+      (missing ??= []).push(name);
+    }
+  }
+  if (missing !== undefined) {
+    throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', {
+      HeadersNotSigned: missing.join(', '),
+    });
+  }
+}
+
+function requireHostSigned(signed: string[]): void {
+  if (!signed.includes('host')) {
+    throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', { HeadersNotSigned: 'host' });
+  }
+}
+
+function lookupSecret(lookup: SecretLookup, accessKeyId: string): string {
+  const found = lookup(accessKeyId);
+  if (found === undefined) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKeyId });
+  return found.secretAccessKey;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry point
+// ---------------------------------------------------------------------------------------------
+
+/** Returns undefined when the request carries no SigV4 authentication at all (anonymous). */
+export function verifySigV4(req: SigV4Request, lookup: SecretLookup, nowMs: number): SigV4Auth | undefined {
+  const authorization = headerValue(req.headers.authorization)?.trim();
+  const params = parseQuery(req.rawQuery);
+
+  let presigned = false;
+  let sigV2Query = false;
+  for (const p of params) {
+    const n = p.name;
+    if (n === 'X-Amz-Algorithm' || n === 'X-Amz-Credential' || n === 'X-Amz-Signature') presigned = true;
+    else if (n === 'AWSAccessKeyId') sigV2Query = true;
+  }
+
+  if (authorization !== undefined && authorization !== '') {
+    if (presigned || sigV2Query) {
+      throw new S3Error(
+        'InvalidArgument',
+        'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
+        { ArgumentName: 'Authorization', ArgumentValue: authorization },
+      );
+    }
+    return verifyHeaderAuth(req, authorization, params, lookup, nowMs);
+  }
+  if (presigned) return verifyPresigned(req, params, lookup, nowMs);
+  if (sigV2Query && params.some((p) => p.name === 'Signature')) throw new S3Error('AccessDenied', UNSUPPORTED_ALGORITHM);
+  return undefined;
+}
+
+function verifyHeaderAuth(
+  req: SigV4Request,
+  authorization: string,
+  params: QueryParam[],
+  lookup: SecretLookup,
+  nowMs: number,
+): SigV4Auth {
+  const afterAlgorithm = authorization.charAt(ALGORITHM.length);
+  if (!(authorization.startsWith(ALGORITHM) && (afterAlgorithm === '' || /\s/.test(afterAlgorithm)))) {
+    if (/^AWS4?[-\s]/.test(authorization)) throw new S3Error('AccessDenied', UNSUPPORTED_ALGORITHM);
+    throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', {
+      ArgumentName: 'Authorization',
+      ArgumentValue: authorization,
+    });
+  }
+  const parsed = parseAuthorizationHeader(authorization);
+  const cred = parseCredential(parsed.credential, false);
+  const signedHeaderNames = parseSignedHeaders(parsed.signedHeaders, false);
+
+  // Request time: x-amz-date, else Date (HTTP-date).
+  const headers = req.headers;
+  const xAmzDate = headerValue(headers['x-amz-date']);
+  let timeMs: number;
+  let amzDate: string;
+  if (xAmzDate !== undefined) {
+    timeMs = parseAmzDate(xAmzDate);
+    if (Number.isNaN(timeMs)) throw new S3Error('AccessDenied', INVALID_DATE);
+    amzDate = xAmzDate;
+  } else {
+    const date = headerValue(headers.date);
+    timeMs = date === undefined ? NaN : Date.parse(date);
+    if (Number.isNaN(timeMs)) throw new S3Error('AccessDenied', INVALID_DATE);
+    amzDate = formatAmzDate(timeMs);
+  }
+  if (amzDate.slice(0, 8) !== cred.date8) {
+    throw new S3Error(
+      'AuthorizationHeaderMalformed',
+      `The authorization header is malformed; Invalid credential date "${cred.date8}". This date is not the same as X-Amz-Date: "${amzDate.slice(0, 8)}".`,
+    );
+  }
+
+  // Payload hash.
+  const contentSha = headerValue(headers['x-amz-content-sha256']);
+  let payload: PayloadMode;
+  let payloadSha256: string | undefined;
+  let payloadHash: string;
+  if (contentSha !== undefined) {
+    ({ payload, payloadSha256 } = payloadFromValue(contentSha));
+    payloadHash = contentSha;
+  } else if (req.payloadSha256 !== undefined) {
+    payload = 'SHA256';
+    payloadSha256 = req.payloadSha256.toLowerCase();
+    payloadHash = payloadSha256;
+  } else {
+    throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+  }
+
+  const secret = lookupSecret(lookup, cred.accessKeyId);
+
+  if (Math.abs(nowMs - timeMs) > MAX_SKEW_MS) {
+    throw new S3Error('RequestTimeTooSkewed', undefined, {
+      RequestTime: headerValue(headers['x-amz-date']) ?? headerValue(headers.date),
+      ServerTime: new Date(nowMs).toISOString(),
+      MaxAllowedSkewMilliseconds: MAX_SKEW_MS,
+    });
+  }
+
+  requireHostSigned(signedHeaderNames);
+  checkAmzHeadersSigned(headers, signedHeaderNames);
+
+  const signingKey = deriveSigningKey(secret, cred.date8, cred.region, cred.service);
+  checkSignature({
+    method: req.method,
+    rawPath: req.rawPath,
+    query: canonicalQuery(params, false),
+    headers,
+    signedHeaderNames,
+    signedHeadersValue: parsed.signedHeaders,
+    payloadHash,
+    amzDate,
+    scope: cred.scope,
+    signingKey,
+    accessKeyId: cred.accessKeyId,
+    signature: parsed.signature,
+  });
+
+  const auth: SigV4Auth = {
+    accessKeyId: cred.accessKeyId,
+    region: cred.region,
+    service: cred.service,
+    presigned: false,
+    amzDate,
+    scope: cred.scope,
+    signature: parsed.signature.toLowerCase(),
+    signingKey,
+    payload,
+  };
+  if (payloadSha256 !== undefined) auth.payloadSha256 = payloadSha256;
+  const token = headerValue(headers['x-amz-security-token']);
+  if (token !== undefined) auth.sessionToken = token;
+  return auth;
+}
+
+function verifyPresigned(req: SigV4Request, params: QueryParam[], lookup: SecretLookup, nowMs: number): SigV4Auth {
+  let algorithm: string | undefined, credential: string | undefined, date: string | undefined;
+  let expires: string | undefined, signedHeaders: string | undefined, signature: string | undefined;
+  let token: string | undefined, querySha: string | undefined;
+  for (const p of params) {
+    switch (p.name) {
+      case 'X-Amz-Algorithm': algorithm = p.value; break;
+      case 'X-Amz-Credential': credential = p.value; break;
+      case 'X-Amz-Date': date = p.value; break;
+      case 'X-Amz-Expires': expires = p.value; break;
+      case 'X-Amz-SignedHeaders': signedHeaders = p.value; break;
+      case 'X-Amz-Signature': signature = p.value; break;
+      case 'X-Amz-Security-Token': token = p.value; break;
+      default:
+        if (p.name.length === 20 && p.name.toLowerCase() === 'x-amz-content-sha256') querySha = p.value;
+    }
+  }
+  if (
+    algorithm === undefined || credential === undefined || date === undefined ||
+    expires === undefined || signedHeaders === undefined || signature === undefined || signature === ''
+  ) {
+    throw new S3Error('AuthorizationQueryParametersError', MISSING_QUERY_PARAMS);
+  }
+  if (algorithm !== ALGORITHM) throw new S3Error('AccessDenied', UNSUPPORTED_ALGORITHM);
+
+  const cred = parseCredential(credential, true);
+  const timeMs = parseAmzDate(date);
+  if (Number.isNaN(timeMs)) {
+    throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"');
+  }
+  if (date.slice(0, 8) !== cred.date8) {
+    throw new S3Error(
+      'AuthorizationQueryParametersError',
+      `Invalid credential date "${cred.date8}". This date is not the same as X-Amz-Date: "${date.slice(0, 8)}".`,
+    );
+  }
+  if (!/^-?\d+$/.test(expires)) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires should be a number');
+  const expiresS = Number(expires);
+  if (expiresS < 1) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires must be positive');
+  if (expiresS > MAX_PRESIGN_EXPIRES_S) {
+    throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires must be less than a week (in seconds) that is; 604800');
+  }
+  const signedHeaderNames = parseSignedHeaders(signedHeaders, true);
+
+  // Payload hash: presigned URLs sign UNSIGNED-PAYLOAD unless the hash is carried in the query (or a signed header).
+  let payloadHash = 'UNSIGNED-PAYLOAD';
+  if (querySha !== undefined) payloadHash = querySha;
+  else if (signedHeaderNames.includes('x-amz-content-sha256')) {
+    payloadHash = headerValue(req.headers['x-amz-content-sha256']) ?? payloadHash;
+  }
+  const { payload, payloadSha256 } = payloadFromValue(payloadHash);
+
+  const secret = lookupSecret(lookup, cred.accessKeyId);
+
+  if (timeMs - nowMs > MAX_SKEW_MS) throw new S3Error('AccessDenied', 'Request is not valid yet');
+  if (nowMs > timeMs + expiresS * 1000) {
+    throw new S3Error('AccessDenied', 'Request has expired', {
+      'X-Amz-Expires': expiresS,
+      Expires: new Date(timeMs + expiresS * 1000).toISOString(),
+      ServerTime: new Date(nowMs).toISOString(),
+    });
+  }
+
+  requireHostSigned(signedHeaderNames);
+  checkAmzHeadersSigned(req.headers, signedHeaderNames);
+
+  const signingKey = deriveSigningKey(secret, cred.date8, cred.region, cred.service);
+  checkSignature({
+    method: req.method,
+    rawPath: req.rawPath,
+    query: canonicalQuery(params, true),
+    headers: req.headers,
+    signedHeaderNames,
+    signedHeadersValue: signedHeaders,
+    payloadHash,
+    amzDate: date,
+    scope: cred.scope,
+    signingKey,
+    accessKeyId: cred.accessKeyId,
+    signature,
+  });
+
+  const auth: SigV4Auth = {
+    accessKeyId: cred.accessKeyId,
+    region: cred.region,
+    service: cred.service,
+    presigned: true,
+    amzDate: date,
+    scope: cred.scope,
+    signature: signature.toLowerCase(),
+    signingKey,
+    payload,
+  };
+  if (payloadSha256 !== undefined) auth.payloadSha256 = payloadSha256;
+  const sessionToken = token ?? headerValue(req.headers['x-amz-security-token']);
+  if (sessionToken !== undefined) auth.sessionToken = sessionToken;
+  return auth;
+}

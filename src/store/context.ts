@@ -1,0 +1,162 @@
+/**
+ * What every store function receives as its first argument: the database, the blob files, the
+ * clock and the tuning options. Also the row ↔ domain mapping shared by the store's modules.
+ */
+import { randomBytes } from 'node:crypto';
+import type { BlobFiles } from './blobs.js';
+import type { Db } from './db.js';
+import type { Statement } from 'better-sqlite3';
+import type { Acl, Bucket, Checksum, Extent, ObjectHeaders, ObjectVersion, PartInfo, RestoreState, StorageClass, Tag, Versioning, LockMode } from './types.js';
+import { emptyHeaders } from './types.js';
+
+export interface StoreOptions {
+  readonly inlineThreshold: number;
+  readonly fsync: boolean;
+  readonly restoreDelays: Readonly<Record<'Expedited' | 'Standard' | 'Bulk', number>>;
+}
+
+export interface StoreContext {
+  readonly db: Db;
+  /** A prepared statement for `text`, compiled once and cached. */
+  readonly sql: (text: string) => Statement;
+  readonly blobs: BlobFiles;
+  readonly now: () => number;
+  readonly options: StoreOptions;
+}
+
+export interface BucketRow {
+  name: string;
+  owner: string;
+  region: string;
+  created_at: number;
+  versioning: string;
+  object_lock: number;
+  acl: string | null;
+}
+
+export interface VersionRow {
+  seq: number;
+  bucket: string;
+  key: string;
+  version_id: string;
+  latest: number;
+  delete_marker: number;
+  size: number;
+  etag: string;
+  mtime: number;
+  storage_class: string;
+  owner: string;
+  headers: string | null;
+  extents: string | null;
+  parts: string | null;
+  checksum: string | null;
+  tags: string | null;
+  acl: string | null;
+  lock_mode: string | null;
+  lock_until: number | null;
+  legal_hold: number;
+  restore: string | null;
+  replication: string | null;
+}
+
+export function toBucket(r: BucketRow): Bucket {
+  return {
+    name: r.name,
+    owner: r.owner,
+    region: r.region,
+    createdAt: r.created_at,
+    versioning: r.versioning as Versioning,
+    objectLock: r.object_lock === 1,
+    acl: r.acl ? (JSON.parse(r.acl) as Acl) : null,
+  };
+}
+
+export function toVersion(r: VersionRow): ObjectVersion {
+  return {
+    seq: r.seq,
+    bucket: r.bucket,
+    key: r.key,
+    versionId: r.version_id,
+    isLatest: r.latest === 1,
+    isDeleteMarker: r.delete_marker === 1,
+    size: r.size,
+    etag: r.etag,
+    lastModified: r.mtime,
+    storageClass: r.storage_class as StorageClass,
+    owner: r.owner,
+    headers: r.headers ? (JSON.parse(r.headers) as ObjectHeaders) : emptyHeaders,
+    extents: r.extents ? (JSON.parse(r.extents) as Extent[]) : [],
+    parts: r.parts ? (JSON.parse(r.parts) as PartInfo[]) : null,
+    checksum: r.checksum ? (JSON.parse(r.checksum) as Checksum) : null,
+    tags: r.tags ? (JSON.parse(r.tags) as Tag[]) : [],
+    acl: r.acl ? (JSON.parse(r.acl) as Acl) : null,
+    lockMode: r.lock_mode as LockMode | null,
+    lockUntil: r.lock_until,
+    legalHold: r.legal_hold === 1,
+    restore: r.restore ? (JSON.parse(r.restore) as RestoreState) : null,
+    replicationStatus: r.replication,
+  };
+}
+
+/** JSON for a nullable column: empty collections are stored as NULL. */
+export function json(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (Array.isArray(v) && v.length === 0) return null;
+  return JSON.stringify(v);
+}
+
+const idAlphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._';
+
+/** A 32-character version id in the alphabet AWS uses (never the literal 'null'). */
+export function newVersionId(): string {
+  const b = randomBytes(32);
+  let s = '';
+  for (let i = 0; i < 32; i++) s += idAlphabet[b[i]! & 63];
+  return s;
+}
+
+export function isValidVersionId(v: string): boolean {
+  return v === 'null' || /^[A-Za-z0-9._+/=-]{1,1024}$/.test(v);
+}
+
+/** Adds one reference to each blob an extent list points at. */
+export function addRefs(ctx: StoreContext, extents: readonly Extent[]): void {
+  const st = ctx.sql('UPDATE blobs SET refs = refs + 1 WHERE id = ?');
+  for (const e of extents) st.run(e[0]);
+}
+
+/**
+ * Drops one reference from each blob; blobs left without references are deleted. Returns the files
+ * to unlink once the surrounding transaction has committed.
+ */
+export function dropRefs(ctx: StoreContext, extents: readonly Extent[], unlink: string[]): void {
+  const dec = ctx.sql('UPDATE blobs SET refs = refs - 1 WHERE id = ? RETURNING refs, file');
+  const del = ctx.sql('DELETE FROM blobs WHERE id = ?');
+  for (const e of extents) {
+    const r = dec.get(e[0]) as { refs: number; file: string | null } | undefined;
+    if (r && r.refs <= 0) {
+      del.run(e[0]);
+      if (r.file) unlink.push(r.file);
+    }
+  }
+}
+
+/** Runs `fn` in a write transaction, then unlinks the blob files it released. */
+export function writeTx<T>(ctx: StoreContext, fn: (unlink: string[]) => T): T {
+  const unlink: string[] = [];
+  const result = ctx.db.transaction(() => fn(unlink)).immediate();
+  for (const f of unlink) ctx.blobs.remove(f);
+  return result;
+}
+
+export function createSqlCache(db: Db): (text: string) => Statement {
+  const cache = new Map<string, Statement>();
+  return (text) => {
+    let st = cache.get(text);
+    if (!st) {
+      st = db.prepare(text);
+      cache.set(text, st);
+    }
+    return st;
+  };
+}
