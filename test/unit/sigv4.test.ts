@@ -19,6 +19,7 @@ import {
   sha256Hex,
   hmac,
   canonicalUri,
+  canonicalizeEncoded,
   type SigV4Request,
   type SecretLookup,
 } from '../../src/http/sigv4.js';
@@ -174,7 +175,12 @@ describe('sigv4 helpers', () => {
     assert.equal(canonicalUri('/b/../x/./y'), '/b/../x/./y');
     assert.equal(canonicalUri('/b/%C3%BC'), '/b/%C3%BC');
     assert.equal(canonicalUri('/b/\u00c3\u00bc'), '/b/%C3%BC'); // raw UTF-8 bytes as node gives them (latin1)
-    assert.equal(canonicalUri('/b/%zz'), undefined);
+    assert.equal(canonicalUri('/b/%zz%'), '/b/%25zz%25'); // a stray '%' is a literal '%'
+    assert.equal(canonicalUri('/b/%41%7e%2d'), '/b/A~-'); // needlessly encoded unreserved chars
+    assert.equal(canonicalUri('/b/%FF%fe'), '/b/%FF%FE'); // not UTF-8: still just bytes
+    assert.equal(canonicalUri('/b/\u65e5\u{1F600}'), '/b/%E6%97%A5%F0%9F%98%80'); // chars above U+00FF → UTF-8
+    assert.equal(canonicalizeEncoded('a+b c/d', false), 'a%2Bb%20c%2Fd');
+    assert.equal(canonicalizeEncoded('a%2fb', true), 'a%2Fb');
   });
 });
 
