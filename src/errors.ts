@@ -75,6 +75,8 @@ export const ErrorCatalog = {
   InvalidEncryptionAlgorithmError: [400, 'The encryption request you specified is not valid.'],
   NoSuchInventoryConfiguration: [404, 'The specified configuration does not exist.'],
   TooManyConfigurations: [400, 'You are attempting to create a new configuration but have already reached the limit.'],
+  IdMismatch: [400, 'Document ID does not match the specified configuration ID.'],
+  InvalidS3DestinationBucket: [400, 'Invalid bucket ARN.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ErrorCode = keyof typeof ErrorCatalog;
