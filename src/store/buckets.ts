@@ -25,8 +25,18 @@ export function assertBucketName(name: string): void {
 }
 
 export function findBucket(ctx: StoreContext, name: string): Bucket | undefined {
+  const cached = ctx.bucketCache.get(name);
+  if (cached) return cached;
   const r = ctx.sql('SELECT * FROM buckets WHERE name = ?').get(name) as BucketRow | undefined;
-  return r ? toBucket(r) : undefined;
+  if (!r) return undefined;
+  const b = toBucket(r);
+  ctx.bucketCache.set(name, b);
+  return b;
+}
+
+/** Drops a bucket from the cache; called inside every transaction that writes its row. */
+function forgetBucket(ctx: StoreContext, name: string): void {
+  ctx.bucketCache.delete(name);
 }
 
 export function getBucket(ctx: StoreContext, name: string): Bucket {
@@ -83,6 +93,7 @@ export function deleteBucket(ctx: StoreContext, name: string): void {
     if (upload) throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete has multipart uploads in progress', { BucketName: name });
     ctx.sql('DELETE FROM bucket_configs WHERE bucket = ?').run(name);
     ctx.sql('DELETE FROM buckets WHERE name = ?').run(name);
+    forgetBucket(ctx, name);
   });
 }
 
@@ -93,6 +104,7 @@ export function setBucketVersioning(ctx: StoreContext, name: string, status: Exc
       throw new S3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.', { BucketName: name });
     }
     ctx.sql('UPDATE buckets SET versioning = ? WHERE name = ?').run(status, name);
+    forgetBucket(ctx, name);
   });
 }
 
@@ -100,6 +112,7 @@ export function setBucketAcl(ctx: StoreContext, name: string, acl: Acl | null): 
   writeTx(ctx, () => {
     getBucket(ctx, name);
     ctx.sql('UPDATE buckets SET acl = ? WHERE name = ?').run(json(acl), name);
+    forgetBucket(ctx, name);
   });
 }
 
@@ -112,6 +125,7 @@ export function enableBucketObjectLock(ctx: StoreContext, name: string): void {
       throw new S3Error('InvalidBucketState', 'Versioning must be \'Enabled\' on the bucket to apply a Object Lock configuration', { BucketName: name });
     }
     ctx.sql('UPDATE buckets SET object_lock = 1 WHERE name = ?').run(name);
+    forgetBucket(ctx, name);
   });
 }
 
