@@ -23,12 +23,17 @@ export function renderS3ErrorXml(err: S3Error, requestId: string, resource?: str
   );
 }
 
+const keptOnError = new Set(['x-amz-request-id', 'x-amz-id-2', 'server', 'connection']);
+
 /** Writes an S3 error response; HEAD and 304 responses carry no body, as with S3. */
 export function sendS3Error(res: ServerResponse, method: string, err: S3Error, requestId: string, resource?: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
+  // Headers a handler set before it failed (an object's ETag, checksum, Content-Length…) describe
+  // a response that is not being sent; clients would validate the error body against them.
+  for (const name of res.getHeaderNames()) if (!keptOnError.has(name)) res.removeHeader(name);
   res.statusCode = err.status;
   for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
   if (method === 'HEAD' || err.status === 304) {

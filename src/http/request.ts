@@ -31,8 +31,26 @@ export function header(ctx: RequestContext, name: string): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
 }
 
+/**
+ * A client that disconnects mid-body ('aborted', ECONNRESET) sent fewer bytes than it declared:
+ * S3's IncompleteBody, not an internal error.
+ */
+function clientAbort(e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ECONNRESET' || code === 'ECONNABORTED' || (e as Error | undefined)?.message === 'aborted') return new S3Error('IncompleteBody');
+  return e;
+}
+
 /** The request body as bytes: aws-chunked framing removed, signatures and declared SHA-256 verified. */
 export async function* bodyOf(ctx: RequestContext): AsyncGenerator<Buffer> {
+  try {
+    yield* rawBodyOf(ctx);
+  } catch (e) {
+    throw clientAbort(e);
+  }
+}
+
+async function* rawBodyOf(ctx: RequestContext): AsyncGenerator<Buffer> {
   const auth = ctx.auth;
   const payload = auth?.payload ?? 'UNSIGNED-PAYLOAD';
   const decodedLength = header(ctx, 'x-amz-decoded-content-length');

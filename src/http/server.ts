@@ -78,6 +78,11 @@ function addressOf(t: Target): { bucket?: string; key?: string } {
   return { bucket, key };
 }
 
+function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
+}
+
 function newRequestIdFactory(): () => string {
   const prefix = randomBytes(4).toString('hex').toUpperCase();
   let n = 0;
@@ -142,8 +147,10 @@ export function createHttpServer(deps: HttpDeps): Server {
     } catch (e) {
       const err = toS3Error(e, deps.log);
       if (deps.config.logRequests) deps.log(`${method} ${resource ?? req.url} -> ${err.code}`);
-      // Unread request bodies would otherwise be parsed as the next request on this connection.
-      if (!req.complete) res.setHeader('connection', 'close');
+      // Unread request bodies would otherwise be parsed as the next request on this connection. A
+      // request without a body is not complete yet while its handler runs synchronously, but has
+      // nothing left to read: keep its connection.
+      if (!req.complete && hasBody(req)) res.setHeader('connection', 'close');
       sendS3Error(res, method, err, requestId, resource);
     }
   }

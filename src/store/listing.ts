@@ -32,6 +32,11 @@ function prefixEnd(p: string): string {
   return cps.join('') + String.fromCodePoint(last + 1);
 }
 
+/** S3's key order: UTF-8 bytes (JS compares UTF-16 code units, which differs above U+FFFF). */
+function byteCompare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
 /** Greater-or-equal seek bound for keys after `after` (exclusive). */
 function seekAfter(after: string): string {
   return after + '\u0000';
@@ -42,8 +47,8 @@ type Scan = (from: string, limit: number) => VersionRow[];
 function listGeneric(input: ListInput, scan: Scan, keyOf: (r: VersionRow) => string): { rows: VersionRow[]; prefixes: string[]; isTruncated: boolean; last?: string } {
   const rows: VersionRow[] = [];
   const prefixes: string[] = [];
-  let from = input.after === '' ? input.prefix : input.after >= input.prefix ? seekAfter(input.after) : input.prefix;
-  if (input.after !== '' && input.prefix !== '' && input.after > input.prefix && !input.after.startsWith(input.prefix)) {
+  let from = input.after === '' ? input.prefix : byteCompare(input.after, input.prefix) >= 0 ? seekAfter(input.after) : input.prefix;
+  if (input.after !== '' && input.prefix !== '' && byteCompare(input.after, input.prefix) > 0 && !input.after.startsWith(input.prefix)) {
     return { rows, prefixes, isTruncated: false };
   }
   const limit = input.maxKeys;
@@ -63,6 +68,13 @@ function listGeneric(input: ListInput, scan: Scan, keyOf: (r: VersionRow) => str
         const at = key.indexOf(input.delimiter, input.prefix.length);
         if (at >= 0) {
           const cp = key.slice(0, at + input.delimiter.length);
+          // A prefix at or before the marker was returned by an earlier page (the marker is then
+          // that prefix, or a key under it): skip it rather than answer it again.
+          if (input.after !== '' && byteCompare(cp, input.after) <= 0) {
+            from = prefixEnd(cp);
+            skipped = true;
+            break;
+          }
           if (count === limit) return { rows, prefixes, isTruncated: true, last };
           prefixes.push(cp);
           count++;
@@ -136,7 +148,7 @@ export function listObjectVersions(ctx: StoreContext, input: ListVersionsInput):
   const entries: { key: string; prefix: boolean }[] = [
     ...res.rows.map((r) => ({ key: r.key, prefix: false })),
     ...res.prefixes.map((p) => ({ key: p, prefix: true })),
-  ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  ].sort((a, b) => byteCompare(a.key, b.key));
   for (const e of entries) {
     if (e.prefix) {
       if (budget === 0) return truncated(versions, prefixes);
@@ -157,7 +169,7 @@ export function listObjectVersions(ctx: StoreContext, input: ListVersionsInput):
 function truncated(versions: ObjectVersion[], prefixes: string[]): ListVersionsResult {
   const lastV = versions[versions.length - 1];
   const lastP = prefixes[prefixes.length - 1];
-  if (lastP !== undefined && (!lastV || lastP > lastV.key)) {
+  if (lastP !== undefined && (!lastV || byteCompare(lastP, lastV.key) > 0)) {
     return { versions, commonPrefixes: prefixes, isTruncated: true, nextKeyMarker: lastP };
   }
   return { versions, commonPrefixes: prefixes, isTruncated: true, nextKeyMarker: lastV?.key, nextVersionIdMarker: lastV?.versionId };

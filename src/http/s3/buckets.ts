@@ -4,10 +4,11 @@
  */
 import { S3Error } from '../../errors.js';
 import { createBucket, deleteBucket, getBucket, listBuckets, setBucketVersioning } from '../../store/buckets.js';
-import { header, readTextBody, send, sendXml } from '../request.js';
+import { header, send, sendXml } from '../request.js';
 import { isoDate, parseXml, renderXml, xmlText } from '../xml.js';
 import { aclFromHeaders } from './acl.js';
 import { bucketOf, ownerIdOf, ownerNameOf, type S3Ctx, type S3Handlers } from './context.js';
+import { readVerifiedBody } from './object-headers.js';
 
 function listBucketsHandler(c: S3Ctx): void {
   const prefix = c.query.get('prefix') ?? '';
@@ -31,7 +32,7 @@ function listBucketsHandler(c: S3Ctx): void {
 
 async function createBucketHandler(c: S3Ctx): Promise<void> {
   const name = bucketOf(c);
-  const text = await readTextBody(c, 64 * 1024);
+  const text = await readVerifiedBody(c, 64 * 1024);
   let region = c.deps.config.region;
   if (text.trim() !== '') {
     const doc = parseXml(text, 'CreateBucketConfiguration');
@@ -71,7 +72,7 @@ function getBucketVersioningHandler(c: S3Ctx): void {
 
 async function putBucketVersioningHandler(c: S3Ctx): Promise<void> {
   const bucket = bucketOf(c);
-  const doc = parseXml(await readTextBody(c, 64 * 1024), 'VersioningConfiguration');
+  const doc = parseXml(await readVerifiedBody(c, 64 * 1024), 'VersioningConfiguration');
   const status = xmlText(doc, 'Status');
   const mfa = xmlText(doc, 'MfaDelete');
   if (status !== 'Enabled' && status !== 'Suspended') {

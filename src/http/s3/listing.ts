@@ -21,8 +21,15 @@ function encodingOf(c: S3Ctx): (s: string) => string {
   const e = c.query.get('encoding-type');
   if (e === null) return (s) => s;
   if (e !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: e });
-  // S3 encodes like application/x-www-form-urlencoded but keeps '/'.
-  return (s) => encodeURIComponent(s).replace(/%2F/g, '/').replace(/[!'()*]/g, (ch) => '%' + ch.charCodeAt(0).toString(16).toUpperCase());
+  return urlEncodeKey;
+}
+
+/**
+ * encoding-type=url as S3 answers it (measured against AWS): form-style, so a space is '+' and a
+ * literal '+' is %2B; every UTF-8 byte outside A-Z a-z 0-9 - _ . / * is %XX (so '~' is %7E).
+ */
+export function urlEncodeKey(s: string): string {
+  return encodeURIComponent(s).replace(/%2F|%20|[!'()~]/g, (m) => (m === '%2F' ? '/' : m === '%20' ? '+' : '%' + m.charCodeAt(0).toString(16).toUpperCase()));
 }
 
 function owner(c: S3Ctx, accountId: string): XmlObject {

@@ -4,10 +4,11 @@
  */
 import type { ServerResponse } from 'node:http';
 import { S3Error } from '../../errors.js';
-import { checksumHeaderName, parseChecksumAlgorithm, assertChecksumShape, ChecksumAlgorithm } from '../../store/checksums.js';
+import { createHash } from 'node:crypto';
+import { checksumHeaderName, checksumOf, parseChecksumAlgorithm, assertChecksumShape, ChecksumAlgorithm } from '../../store/checksums.js';
 import type { BodyChecks } from '../../store/objects.js';
 import { StorageClass, type LockMode, type ObjectHeaders, type ObjectVersion } from '../../store/types.js';
-import { header, type RequestContext } from '../request.js';
+import { header, readSmallBody, type RequestContext } from '../request.js';
 
 const MAX_USER_METADATA = 2048; // bytes of x-amz-meta-* names + values, as AWS counts them
 
@@ -118,6 +119,24 @@ export function bodyChecksFrom(c: RequestContext): BodyChecks {
   const sdkAlg = header(c, 'x-amz-sdk-checksum-algorithm') ?? header(c, 'x-amz-checksum-algorithm');
   if (algorithm === undefined && sdkAlg !== undefined) algorithm = parseChecksumAlgorithm(sdkAlg);
   return { contentMd5: md5, checksumAlgorithm: algorithm, checksumValue: value };
+}
+
+/**
+ * Reads a small request document (XML) whole and verifies the Content-MD5 and x-amz-checksum-*
+ * the client declared for it (the SDKs send a CRC32 or MD5 with every such call), as S3 does.
+ * Not for CompleteMultipartUpload, whose x-amz-checksum-* describes the object, not the body.
+ */
+export async function readVerifiedBody(c: RequestContext, limit?: number): Promise<string> {
+  const checks = bodyChecksFrom(c);
+  const body = await readSmallBody(c, limit);
+  if (checks.contentMd5 !== undefined && createHash('md5').update(body).digest('base64') !== checks.contentMd5) {
+    throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
+  }
+  const expected = typeof checks.checksumValue === 'function' ? checks.checksumValue() : checks.checksumValue;
+  if (checks.checksumAlgorithm !== undefined && expected !== undefined && checksumOf(checks.checksumAlgorithm, body) !== expected) {
+    throw new S3Error('BadDigest', `The ${checks.checksumAlgorithm} you specified did not match the calculated checksum.`);
+  }
+  return body.toString('utf8');
 }
 
 /** GET/HEAD headers of a version (not Content-Length/Range: the caller sets those). */

@@ -6,14 +6,14 @@ import { getBucket } from '../../store/buckets.js';
 import { checksumHeaderName, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../../store/checksums.js';
 import { checkConditions } from '../../store/conditions.js';
 import { assertReadable, copyObject, deleteObject, getVersion, putObject, readVersion } from '../../store/objects.js';
+import { isValidVersionId } from '../../store/context.js';
 import type { ObjectVersion } from '../../store/types.js';
-import { bodyOf, header, readTextBody, send, sendXml } from '../request.js';
+import { bodyOf, header, send, sendXml } from '../request.js';
 import { isoDate, parseXml, renderXml, xmlList, xmlText, escapeXml } from '../xml.js';
 import { aclFromHeaders } from './acl.js';
 import { bucketOf, keyOf, ownerIdOf, type S3Ctx, type S3Handlers } from './context.js';
-import { bodyChecksFrom, lockHeadersFrom, objectHeadersFrom, storageClassFrom, writeVersionHeaders } from './object-headers.js';
+import { bodyChecksFrom, lockHeadersFrom, objectHeadersFrom, readVerifiedBody, storageClassFrom, writeVersionHeaders } from './object-headers.js';
 import { parseTagHeader } from './tags.js';
-import { createHash } from 'node:crypto';
 
 const MAX_OBJECT_SIZE = 5 * 1024 ** 3; // 5 GiB for a single PUT, as AWS
 
@@ -120,19 +120,24 @@ function getOrHead(c: S3Ctx): void {
     v.lastModified,
   );
   if (c.method === 'GET') assertReadable(c.deps.store, v);
-  writeVersionHeaders(res, v, { versioned: b.versioning !== '', checksumMode: header(c, 'x-amz-checksum-mode') === 'ENABLED', now });
-  for (const [q, h] of Object.entries(responseOverrides)) {
-    const o = c.query.get(q);
-    if (o !== null) res.setHeader(h, o);
-  }
+  // Validate the range before any header is set: a 416 must not carry the object's headers.
   let range: ByteRange | undefined;
   const partNumber = c.query.get('partNumber');
   if (partNumber !== null) {
     if (header(c, 'range') !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
     range = partRange(v, Number(partNumber));
-    if (v.parts) res.setHeader('x-amz-mp-parts-count', v.parts.length);
   } else {
     range = parseRange(header(c, 'range'), v.size);
+  }
+  // Only a response carrying the whole object gets its full-object checksum: for a range (or one
+  // part of a multipart object) it does not describe the bytes sent, and SDKs that validate
+  // responses (the JS SDK v3 does by default) would reject the body.
+  const checksumMode = header(c, 'x-amz-checksum-mode') === 'ENABLED' && range === undefined;
+  writeVersionHeaders(res, v, { versioned: b.versioning !== '', checksumMode, now });
+  if (partNumber !== null && v.parts) res.setHeader('x-amz-mp-parts-count', v.parts.length);
+  for (const [q, h] of Object.entries(responseOverrides)) {
+    const o = c.query.get(q);
+    if (o !== null) res.setHeader(h, o);
   }
   const start = range?.start ?? 0;
   const end = range?.end ?? v.size - 1;
@@ -177,9 +182,7 @@ async function deleteObjectsHandler(c: S3Ctx): Promise<void> {
   getBucket(c.deps.store, bucket);
   const hasDigest = header(c, 'content-md5') !== undefined || Object.keys(c.headers).some((h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-algorithm') || header(c, 'x-amz-sdk-checksum-algorithm') !== undefined;
   if (!hasDigest) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 OR x-amz-checksum-*');
-  const text = await readTextBody(c);
-  const md5 = header(c, 'content-md5');
-  if (md5 !== undefined && createHash('md5').update(text).digest('base64') !== md5) throw new S3Error('BadDigest');
+  const text = await readVerifiedBody(c);
   const doc = parseXml(text, 'Delete');
   const quiet = xmlText(doc, 'Quiet') === 'true';
   const objects = xmlList(doc.Object);
@@ -190,13 +193,20 @@ async function deleteObjectsHandler(c: S3Ctx): Promise<void> {
     const key = xmlText(o, 'Key');
     const versionId = xmlText(o, 'VersionId');
     if (key === undefined || key === '') throw new S3Error('MalformedXML', 'Each Object needs a Key');
+    // S3 answers a malformed version id inside a batch with a NoSuchVersion entry (a single
+    // DeleteObject answers InvalidArgument).
+    if (versionId !== undefined && !isValidVersionId(versionId)) {
+      errors.push(`<Error><Key>${escapeXml(key)}</Key><VersionId>${escapeXml(versionId)}</VersionId><Code>NoSuchVersion</Code><Message>The specified version does not exist.</Message></Error>`);
+      continue;
+    }
     try {
       const r = deleteObject(c.deps.store, { bucket, key, versionId, owner: c.principal.accountId, bypassGovernance: bypassGovernance(c) });
       if (quiet) continue;
       let x = `<Deleted><Key>${escapeXml(key)}</Key>`;
       if (versionId !== undefined) x += `<VersionId>${escapeXml(versionId)}</VersionId>`;
       if (r.deleteMarker) x += `<DeleteMarker>true</DeleteMarker>`;
-      if (r.deleteMarker && versionId === undefined && r.versionId) x += `<DeleteMarkerVersionId>${escapeXml(r.versionId)}</DeleteMarkerVersionId>`;
+      // Whether the entry created a delete marker or deleted one by id, S3 names the marker.
+      if (r.deleteMarker && r.versionId) x += `<DeleteMarkerVersionId>${escapeXml(r.versionId)}</DeleteMarkerVersionId>`;
       deleted.push(x + '</Deleted>');
     } catch (e) {
       if (!(e instanceof S3Error)) throw e;
