@@ -1,34 +1,11 @@
 /**
- * What the bucket configuration handlers share: reading a configuration body with its integrity
- * headers checked, and strict element-by-element reading of the parsed XML (S3 answers
+ * What the bucket configuration handlers share: strict element-by-element reading of the parsed XML (S3 answers
  * MalformedXML to an element its schema does not have, a repeated one, or a bad enum value).
  */
-import { createHash } from 'node:crypto';
 import { ErrorCatalog, S3Error } from '../../errors.js';
-import { checksumOf } from '../../store/checksums.js';
 import { Status } from '../../store/bucket-configs.js';
-import { readSmallBody } from '../request.js';
 import type { ParsedXml } from '../xml.js';
 import { xmlChild, xmlText } from '../xml.js';
-import type { S3Ctx } from './context.js';
-import { bodyChecksFrom } from './object-headers.js';
-
-/**
- * Reads a configuration document whole and verifies Content-MD5 and any x-amz-checksum-* the
- * client declared (the SDKs send a CRC32 with every PutBucket* call), as S3 does.
- */
-export async function readConfigBody(c: S3Ctx, limit: number): Promise<string> {
-  const checks = bodyChecksFrom(c);
-  const body = await readSmallBody(c, limit);
-  if (checks.contentMd5 !== undefined && createHash('md5').update(body).digest('base64') !== checks.contentMd5) {
-    throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
-  }
-  const expected = typeof checks.checksumValue === 'function' ? checks.checksumValue() : checks.checksumValue;
-  if (checks.checksumAlgorithm && expected !== undefined && checksumOf(checks.checksumAlgorithm, body) !== expected) {
-    throw new S3Error('BadDigest', `The ${checks.checksumAlgorithm} you specified did not match the calculated checksum.`);
-  }
-  return body.toString('utf8');
-}
 
 /** MalformedXML with AWS's message and, in parentheses, what was wrong. */
 export function malformed(why: string): S3Error {

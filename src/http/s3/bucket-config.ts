@@ -27,7 +27,8 @@ import { aclFromHeaders, parseAclXml, renderAcl } from './acl.js';
 import { bucketInventoryHandlers } from './bucket-inventory.js';
 import { bucketPolicyHandlers } from './bucket-policy.js';
 import { bucketReplicationHandlers } from './bucket-replication.js';
-import { assertElements, malformed, oneOf, parseBoolean, parseInteger, readConfigBody, requiredChild, requiredText } from './bucket-config-common.js';
+import { assertElements, malformed, oneOf, parseBoolean, parseInteger, requiredChild, requiredText } from './bucket-config-common.js';
+import { readVerifiedBody } from './object-headers.js';
 import { bucketOf, ownerIdOf, type S3Ctx, type S3Handlers } from './context.js';
 import { parseTaggingXml, renderTagging } from './tags.js';
 
@@ -49,7 +50,7 @@ function getBucketTaggingHandler(c: S3Ctx): void {
 async function putBucketTaggingHandler(c: S3Ctx): Promise<void> {
   const bucket = bucketOf(c);
   getBucket(c.deps.store, bucket);
-  const tags = parseTaggingXml(await readConfigBody(c, MAX_BODY), MAX_BUCKET_TAGS);
+  const tags = parseTaggingXml(await readVerifiedBody(c, MAX_BODY), MAX_BUCKET_TAGS);
   // An empty TagSet leaves the bucket without tags, as DeleteBucketTagging does.
   if (tags.length === 0) deleteBucketConfig(c.deps.store, bucket, BucketConfigKind.Tagging);
   else putBucketConfig(c.deps.store, bucket, BucketConfigKind.Tagging, { tags } satisfies BucketTagging);
@@ -116,7 +117,7 @@ function getBucketEncryptionHandler(c: S3Ctx): void {
 async function putBucketEncryptionHandler(c: S3Ctx): Promise<void> {
   const bucket = bucketOf(c);
   getBucket(c.deps.store, bucket);
-  const cfg = parseEncryptionConfiguration(await readConfigBody(c, MAX_BODY));
+  const cfg = parseEncryptionConfiguration(await readVerifiedBody(c, MAX_BODY));
   putBucketConfig(c.deps.store, bucket, BucketConfigKind.Encryption, cfg);
   send(c, 200, null, { 'content-length': 0 });
 }
@@ -177,7 +178,7 @@ async function putObjectLockConfigurationHandler(c: S3Ctx): Promise<void> {
   const name = bucketOf(c);
   const store = c.deps.store;
   getBucket(store, name);
-  const cfg = parseObjectLockConfiguration(await readConfigBody(c, MAX_BODY));
+  const cfg = parseObjectLockConfiguration(await readVerifiedBody(c, MAX_BODY));
   // A versioned bucket without Object Lock gets it enabled here (S3 allows this since November
   // 2023); an unversioned one is InvalidBucketState. Both writes commit together.
   writeTx(store, () => {
@@ -209,7 +210,7 @@ async function putBucketAclHandler(c: S3Ctx): Promise<void> {
   const bucket = getBucket(c.deps.store, name);
   const owner = ownerIdOf(c, bucket.owner);
   const knownId = (id: string): boolean => [...c.deps.credentials.accounts.values()].some((a) => a.canonicalId === id);
-  const text = await readConfigBody(c, MAX_BODY);
+  const text = await readVerifiedBody(c, MAX_BODY);
   const byHeaders = header(c, 'x-amz-acl') !== undefined || grantHeaderNames.some((h) => header(c, h) !== undefined);
   let acl: Acl | null;
   if (text.trim() !== '') {

@@ -19,7 +19,8 @@ import {
 import { deleteBucketConfig, getBucket, getBucketConfig, listBucketConfigs, putBucketConfig } from '../../store/buckets.js';
 import { send, sendXml } from '../request.js';
 import { parseXml, renderXml, xmlChild, xmlList, xmlText, type ParsedXml, type XmlObject } from '../xml.js';
-import { assertElements, malformed, oneOf, parseBoolean, readConfigBody, requiredChild, requiredText } from './bucket-config-common.js';
+import { assertElements, malformed, oneOf, parseBoolean, requiredChild, requiredText } from './bucket-config-common.js';
+import { readVerifiedBody } from './object-headers.js';
 import { bucketOf, type S3Ctx, type S3Handlers } from './context.js';
 
 /** ListBucketInventoryConfigurations returns up to 100 configurations a page, as AWS documents. */
@@ -121,7 +122,7 @@ async function putInventoryHandler(c: S3Ctx): Promise<void> {
   const bucket = bucketOf(c);
   getBucket(c.deps.store, bucket);
   const id = idParam(c);
-  const cfg = parseInventoryConfiguration(await readConfigBody(c, MAX_BODY), id);
+  const cfg = parseInventoryConfiguration(await readVerifiedBody(c, MAX_BODY), id);
   const store = c.deps.store;
   if (!getBucketConfig(store, bucket, BucketConfigKind.Inventory, id) && listBucketConfigs(store, bucket, BucketConfigKind.Inventory).length >= MAX_INVENTORY_CONFIGURATIONS) {
     throw new S3Error('TooManyConfigurations');

@@ -11,7 +11,8 @@ import { S3Error } from '../../errors.js';
 import { BucketConfigKind, PrincipalType, type BucketPolicy, type PolicyCondition, type PolicyDocument, type PolicyPrincipal, type PolicyStatement } from '../../store/bucket-configs.js';
 import { deleteBucketConfig, getBucket, getBucketConfig, putBucketConfig } from '../../store/buckets.js';
 import { send } from '../request.js';
-import { globMatch, readConfigBody } from './bucket-config-common.js';
+import { globMatch } from './bucket-config-common.js';
+import { readVerifiedBody } from './object-headers.js';
 import { bucketOf, type S3Ctx, type S3Handlers } from './context.js';
 
 /** S3 counts the policy's size written compactly (whitespace outside strings removed). */
@@ -240,7 +241,7 @@ async function putBucketPolicyHandler(c: S3Ctx): Promise<void> {
   const bucket = bucketOf(c);
   getBucket(c.deps.store, bucket);
   // Whitespace does not count towards the 20 KB, so the body itself may be larger.
-  const text = await readConfigBody(c, 1024 * 1024);
+  const text = await readVerifiedBody(c, 1024 * 1024);
   putBucketConfig(c.deps.store, bucket, BucketConfigKind.Policy, parseBucketPolicy(text, bucket));
   send(c, 204, null);
 }

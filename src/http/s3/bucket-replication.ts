@@ -15,7 +15,8 @@ import { bucketNameProblem, deleteBucketConfig, findBucket, getBucket, getBucket
 import type { StorageClass, Tag } from '../../store/types.js';
 import { send, sendXml } from '../request.js';
 import { parseXml, renderXml, xmlChild, xmlList, xmlText, type ParsedXml, type XmlObject } from '../xml.js';
-import { assertElements, malformed, oneOf, parseInteger, parseStatus, readConfigBody, requiredChild, requiredText } from './bucket-config-common.js';
+import { assertElements, malformed, oneOf, parseInteger, parseStatus, requiredChild, requiredText } from './bucket-config-common.js';
+import { readVerifiedBody } from './object-headers.js';
 import { bucketOf, type S3Ctx, type S3Handlers } from './context.js';
 import { validateTags } from './tags.js';
 
@@ -301,7 +302,7 @@ export function renderReplicationConfiguration(cfg: ReplicationConfiguration): s
 async function putBucketReplicationHandler(c: S3Ctx): Promise<void> {
   const name = bucketOf(c);
   const bucket = getBucket(c.deps.store, name);
-  const text = await readConfigBody(c, MAX_BODY);
+  const text = await readVerifiedBody(c, MAX_BODY);
   if (bucket.versioning !== 'Enabled') {
     throw new S3Error('InvalidRequest', 'Versioning must be \'Enabled\' on the bucket to apply a replication configuration', { BucketName: name });
   }

@@ -3,11 +3,10 @@
  * GET ?attributes. The wire (XML documents, headers, AWS's messages) lives here; the state changes
  * are in store/object-attrs.ts.
  */
-import { createHash } from 'node:crypto';
 import { S3Error } from '../../errors.js';
 import type { Account } from '../../auth/credentials.js';
 import { getBucket } from '../../store/buckets.js';
-import { checksumOf, type ChecksumAlgorithm } from '../../store/checksums.js';
+import type { ChecksumAlgorithm } from '../../store/checksums.js';
 import {
   getAddressedVersion,
   getObjectLock,
@@ -21,11 +20,11 @@ import {
   type VersionAddress,
 } from '../../store/object-attrs.js';
 import { LockMode, type Acl, type ObjectVersion } from '../../store/types.js';
-import { header, readSmallBody, send, sendXml } from '../request.js';
+import { header, send, sendXml } from '../request.js';
 import { isoDate, parseXml, renderXml, xmlChild, xmlText, type XmlObject, type XmlValue } from '../xml.js';
 import { aclFromHeaders, ALL_USERS, AUTHENTICATED_USERS, LOG_DELIVERY, parseAclXml, renderAcl } from './acl.js';
 import { bucketOf, keyOf, ownerIdOf, type S3Ctx, type S3Handlers } from './context.js';
-import { bodyChecksFrom } from './object-headers.js';
+import { bodyChecksFrom, readVerifiedBody } from './object-headers.js';
 import { parseTaggingXml, renderTagging } from './tags.js';
 
 const MAX_OBJECT_TAGS = 10;
@@ -52,15 +51,7 @@ async function readDocument(c: S3Ctx, requireDigest: boolean): Promise<string> {
   if (requireDigest && checks.contentMd5 === undefined && checks.checksumAlgorithm === undefined) {
     throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 OR x-amz-checksum-*');
   }
-  const body = await readSmallBody(c);
-  if (checks.contentMd5 !== undefined && createHash('md5').update(body).digest('base64') !== checks.contentMd5) {
-    throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
-  }
-  const expected = typeof checks.checksumValue === 'function' ? checks.checksumValue() : checks.checksumValue;
-  if (checks.checksumAlgorithm !== undefined && expected !== undefined && checksumOf(checks.checksumAlgorithm, body) !== expected) {
-    throw new S3Error('BadDigest', `The ${checks.checksumAlgorithm} you specified did not match the calculated checksum.`);
-  }
-  return body.toString('utf8');
+  return readVerifiedBody(c);
 }
 
 function bypassGovernance(c: S3Ctx): boolean {
