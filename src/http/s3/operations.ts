@@ -38,9 +38,21 @@ const unsupportedBucketSubresources: Record<string, string> = {
   'intelligent-tiering': 'BucketIntelligentTieringConfiguration',
   policyStatus: 'BucketPolicyStatus',
   metadataTable: 'BucketMetadataTableConfiguration',
+  metadataConfiguration: 'BucketMetadataConfiguration',
+  metadataInventoryTable: 'BucketMetadataInventoryTableConfiguration',
+  metadataJournalTable: 'BucketMetadataJournalTableConfiguration',
+  abac: 'BucketAbac',
   session: 'CreateSession',
 };
-const unsupportedObjectSubresources: Record<string, string> = { torrent: 'ObjectTorrent', select: 'SelectObjectContent', 'renameObject': 'RenameObject' };
+// Without these entries a request for an unknown sub-resource would fall through to the plain
+// operation (PUT /bucket?abac would be CreateBucket), so every sub-resource S3 has is named here.
+const unsupportedObjectSubresources: Record<string, string> = {
+  torrent: 'GetObjectTorrent',
+  select: 'SelectObjectContent',
+  renameObject: 'RenameObject',
+  annotation: 'ObjectAnnotation',
+  encryption: 'UpdateObjectEncryption',
+};
 
 export type Resolved = { op: S3Operation } | { unsupported: string } | { methodNotAllowed: true };
 
