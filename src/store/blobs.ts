@@ -8,7 +8,7 @@
  * stored inline in the metadata database.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -92,8 +92,14 @@ export function createBlobFiles(root: string, opts: { inlineThreshold: number; f
     return createReadStream(pathOf(file), { start: offset, end: offset + length - 1, highWaterMark: 256 * 1024 });
   }
 
+  // Synchronous, so that once a delete has answered its bytes are gone too (and tests that count
+  // files see a settled disk). A crash before the unlink leaves an orphan that start-up removes.
   function remove(file: string): void {
-    unlink(pathOf(file)).catch(() => undefined);
+    try {
+      unlinkSync(pathOf(file));
+    } catch {
+      // already gone
+    }
   }
 
   function cleanOrphans(known: (file: string) => boolean): number {

@@ -90,7 +90,7 @@ function parseRange(value: string | undefined, size: number): ByteRange | undefi
 function partRange(v: ObjectVersion, n: number): ByteRange | undefined {
   const count = v.parts?.length ?? 1;
   if (!Number.isInteger(n) || n < 1 || n > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: n });
-  if (n > count) throw new S3Error('InvalidRange', 'The requested partnumber is not satisfiable', { PartNumberRequested: n, ActualPartCount: count });
+  if (n > count) throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', { PartNumberRequested: n, ActualPartCount: count });
   if (!v.parts) return undefined;
   let start = 0;
   for (let i = 0; i < n - 1; i++) start += v.parts[i]!.size;
@@ -134,7 +134,15 @@ function getOrHead(c: S3Ctx): void {
   // responses (the JS SDK v3 does by default) would reject the body.
   const checksumMode = header(c, 'x-amz-checksum-mode') === 'ENABLED' && range === undefined;
   writeVersionHeaders(res, v, { versioned: b.versioning !== '', checksumMode, now });
-  if (partNumber !== null && v.parts) res.setHeader('x-amz-mp-parts-count', v.parts.length);
+  if (partNumber !== null && v.parts) {
+    res.setHeader('x-amz-mp-parts-count', v.parts.length);
+    // A part of a COMPOSITE-checksum object has a checksum of its own, which does describe it.
+    const part = v.parts[Number(partNumber) - 1];
+    if (header(c, 'x-amz-checksum-mode') === 'ENABLED' && part?.checksum && v.checksum?.type === 'COMPOSITE') {
+      res.setHeader(checksumHeaderName(v.checksum.algorithm as ChecksumAlgorithm), part.checksum);
+      res.setHeader('x-amz-checksum-type', 'COMPOSITE');
+    }
+  }
   for (const [q, h] of Object.entries(responseOverrides)) {
     const o = c.query.get(q);
     if (o !== null) res.setHeader(h, o);
