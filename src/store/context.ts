@@ -28,6 +28,8 @@ export interface StoreContext {
    * `forgetBucket`. (Only this process writes the embedded store.)
    */
   readonly bucketCache: Map<string, import('./types.js').Bucket>;
+  /** Group commit state (commitBatched). */
+  readonly batch: CommitBatch;
 }
 
 export interface BucketRow {
@@ -150,10 +152,97 @@ export function dropRefs(ctx: StoreContext, extents: readonly Extent[], unlink: 
 /** Runs `fn` in a write transaction, then unlinks the blob files it released. */
 export function writeTx<T>(ctx: StoreContext, fn: (unlink: string[]) => T): T {
   const unlink: string[] = [];
-  const result = ctx.db.transaction(() => fn(unlink)).immediate();
+  if (ctx.db.inTransaction) {
+    // Nested in a group commit (see commitBatched): a savepoint. Files are released only once the
+    // outermost transaction has committed, and only if this savepoint was kept.
+    const result = inTransaction(ctx, 'SAVEPOINT w', 'RELEASE w', 'ROLLBACK TO w', () => fn(unlink));
+    ctx.batch.unlinkAfterCommit.push(...unlink);
+    return result;
+  }
+  const result = inTransaction(ctx, 'BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK', () => fn(unlink));
   for (const f of unlink) ctx.blobs.remove(f);
   return result;
 }
+
+/**
+ * Transactions from cached statements: better-sqlite3's db.transaction() builds a new wrapper per
+ * call, which was 5% of a 1 KiB PUT's CPU profile.
+ */
+function inTransaction<T>(ctx: StoreContext, begin: string, commit: string, rollback: string, fn: () => T): T {
+  ctx.sql(begin).run();
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    if (ctx.db.inTransaction) {
+      ctx.sql(rollback).run();
+      if (rollback.startsWith('ROLLBACK TO')) ctx.sql(commit).run(); // a savepoint stays open after ROLLBACK TO
+    }
+    throw e;
+  }
+  ctx.sql(commit).run();
+  return result;
+}
+
+/** State of the group commit: work waiting for the next batch, and files to free after it. */
+export interface CommitBatch {
+  queue: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[];
+  scheduled: boolean;
+  unlinkAfterCommit: string[];
+}
+
+export function createCommitBatch(): CommitBatch {
+  return { queue: [], scheduled: false, unlinkAfterCommit: [] };
+}
+
+/**
+ * Group commit: runs `fn` (a synchronous function that makes its writes through writeTx) in a
+ * transaction shared
+ * with every other write queued in the same turn of the event loop, each in its own savepoint so
+ * one failure does not undo the others. The promise settles after the shared COMMIT, so an
+ * acknowledged write is durable exactly as with writeTx. With 64 concurrent 1 KiB PUTs the
+ * BEGIN/COMMIT pair was a fifth of the server's CPU; batching spreads it over the whole batch.
+ */
+export function commitBatched<T>(ctx: StoreContext, fn: () => T): Promise<T> {
+  const b = ctx.batch;
+  return new Promise<T>((resolve, reject) => {
+    b.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+    if (!b.scheduled) {
+      b.scheduled = true;
+      setImmediate(() => flushBatch(ctx));
+    }
+  });
+}
+
+function flushBatch(ctx: StoreContext): void {
+  const b = ctx.batch;
+  const items = b.queue;
+  b.queue = [];
+  b.scheduled = false;
+  const results: { ok: boolean; value: unknown }[] = [];
+  try {
+    // Each item makes its writes through writeTx, which nests them in a savepoint of their own.
+    inTransaction(ctx, 'BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK', () => {
+      for (const item of items) {
+        try {
+          results.push({ ok: true, value: item.fn() });
+        } catch (e) {
+          results.push({ ok: false, value: e });
+        }
+      }
+    });
+  } catch (e) {
+    // The shared commit itself failed: nothing of this batch is durable.
+    b.unlinkAfterCommit = [];
+    for (const item of items) item.reject(e);
+    return;
+  }
+  const unlink = b.unlinkAfterCommit;
+  b.unlinkAfterCommit = [];
+  for (const f of unlink) ctx.blobs.remove(f);
+  items.forEach((item, i) => (results[i]!.ok ? item.resolve(results[i]!.value) : item.reject(results[i]!.value)));
+}
+
 
 export function createSqlCache(db: Db): (text: string) => Statement {
   const cache = new Map<string, Statement>();

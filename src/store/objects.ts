@@ -11,7 +11,7 @@ import { S3Error } from '../errors.js';
 import { getBucket, getBucketConfig } from './buckets.js';
 import { createHasher, type ChecksumAlgorithm, type Hasher } from './checksums.js';
 import { checkConditions, type Conditions } from './conditions.js';
-import { addRefs, dropRefs, isValidVersionId, json, newVersionId, toVersion, writeTx, type StoreContext, type VersionRow } from './context.js';
+import { addRefs, commitBatched, dropRefs, isValidVersionId, json, newVersionId, toVersion, writeTx, type StoreContext, type VersionRow } from './context.js';
 import type { Acl, Bucket, Checksum, Extent, LockMode, ObjectHeaders, ObjectVersion, PartInfo, StorageClass, Tag } from './types.js';
 import { isArchived } from './types.js';
 
@@ -125,13 +125,11 @@ export function commitVersion(ctx: StoreContext, bucket: Bucket, key: string, in
   const v = withDefaultRetention(ctx, bucket, input);
   const versionId = bucket.versioning === 'Enabled' ? newVersionId() : 'null';
   if (versionId === 'null') {
-    const old = versionRow(ctx, bucket.name, key, 'null');
-    if (old) {
-      ctx.sql('DELETE FROM versions WHERE seq = ?').run(old.seq);
-      if (old.extents) dropRefs(ctx, JSON.parse(old.extents) as Extent[], unlink);
-    }
+    const old = ctx.sql("DELETE FROM versions WHERE bucket = ? AND key = ? AND version_id = 'null' RETURNING extents").get(bucket.name, key) as { extents: string | null } | undefined;
+    if (old?.extents) dropRefs(ctx, JSON.parse(old.extents) as Extent[], unlink);
   }
-  ctx.sql('UPDATE versions SET latest = 0 WHERE bucket = ? AND key = ? AND latest = 1').run(bucket.name, key);
+  // A bucket that never had versioning holds only 'null' versions, just replaced: nothing to demote.
+  if (bucket.versioning !== '') ctx.sql('UPDATE versions SET latest = 0 WHERE bucket = ? AND key = ? AND latest = 1').run(bucket.name, key);
   const mtime = ctx.now();
   ctx.sql(
     `INSERT INTO versions (bucket, key, version_id, latest, delete_marker, size, etag, mtime, storage_class, owner, headers, extents, parts, checksum, tags, acl, lock_mode, lock_until, legal_hold)
@@ -197,12 +195,14 @@ export async function putObject(ctx: StoreContext, input: PutObjectInput): Promi
   try {
     const etag = body.md5.toString('hex');
     const checksum: Checksum | null = input.checksumAlgorithm && body.checksum ? { algorithm: input.checksumAlgorithm, value: body.checksum, type: 'FULL_OBJECT' } : null;
-    const { versionId } = writeTx(ctx, (unlink) => {
-      const bucket = getBucket(ctx, input.bucket);
-      checkWriteConditions(ctx, input.bucket, input.key, input.ifMatch, input.ifNoneMatch);
-      const extents = insertBlob(ctx, body);
-      return commitVersion(ctx, bucket, input.key, { ...input, size: body.size, etag, extents, checksum }, unlink);
-    });
+    const { versionId } = await commitBatched(ctx, () =>
+      writeTx(ctx, (unlink) => {
+        const bucket = getBucket(ctx, input.bucket);
+        checkWriteConditions(ctx, input.bucket, input.key, input.ifMatch, input.ifNoneMatch);
+        const extents = insertBlob(ctx, body);
+        return commitVersion(ctx, bucket, input.key, { ...input, size: body.size, etag, extents, checksum }, unlink);
+      }),
+    );
     return { etag, versionId, checksum: body.checksum, size: body.size };
   } catch (e) {
     discardBody(ctx, body);
