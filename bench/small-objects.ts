@@ -15,6 +15,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { allTargets, killAllChildren, startTarget, type RunningTarget, type TargetName } from './lib/targets.js';
 import { preflight, removeLists, s3Client, seed, splitWrittenKeys, verifyWritten, writeRequestLists, type Op, type Verification } from './lib/workload.js';
+import { startCpuMeter, type CpuSplit } from './lib/cpu.js';
 import { runWrk, type BodyMode, type Partition, type WrkResult } from './lib/wrk.js';
 
 interface Options {
@@ -32,6 +33,7 @@ interface Options {
 
 interface OpResult {
   wrk: WrkResult;
+  cpu: CpuSplit;
   verification?: Verification;
   /** Human-readable problems with this op in this run; any entry fails the bench. */
   problems: string[];
@@ -80,6 +82,9 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
+/** Foreign CPU use (in cores) above which a run is called out as contended. */
+const contendedCores = 0.2;
+
 /** How wrk drives each op. PUT/COPY threads own disjoint keys so no two connections race on one key. */
 const opShape: Record<Op, { method: 'GET' | 'PUT'; body: BodyMode; partition: Partition }> = {
   get: { method: 'GET', body: 'none', partition: 'shared' },
@@ -89,10 +94,12 @@ const opShape: Record<Op, { method: 'GET' | 'PUT'; body: BodyMode; partition: Pa
 
 async function runOp(t: RunningTarget, op: Op, pathsFile: string, o: Options): Promise<OpResult> {
   const shape = opShape[op];
+  const meter = startCpuMeter(t.pid);
   const wrk = await runWrk({
     endpoint: t.endpoint, host: t.host, pathsFile, method: shape.method, bodyMode: shape.body,
     partition: shape.partition, size: o.size, threads: o.threads, connections: o.connections, durationSec: o.durationSec,
   });
+  const cpu = meter.stop(wrk.wrkCpuSec);
   const problems: string[] = [];
   if (wrk.statusErrors > 0) problems.push(`${wrk.statusErrors} responses with status > 399`);
   if (wrk.socketErrors > 0) problems.push(`${wrk.socketErrors} socket errors/timeouts`);
@@ -105,7 +112,7 @@ async function runOp(t: RunningTarget, op: Op, pathsFile: string, o: Options): P
     // Torn objects are a correctness failure only for a server that promises atomic overwrites.
     if (t.atomicWrites) for (const f of verification.torn) problems.push(`torn by aborted request: ${f}`);
   }
-  return { wrk, problems, ...(verification ? { verification } : {}) };
+  return { wrk, cpu, problems, ...(verification ? { verification } : {}) };
 }
 
 async function checkWrites(t: RunningTarget, op: 'put' | 'copy', wrk: WrkResult, o: Options): Promise<Verification> {
@@ -131,7 +138,10 @@ function logOp(t: TargetName, run: number, op: Op, r: OpResult): void {
   const check = v
     ? `, read-back ${v.checked - v.failures.length}/${v.checked} ok, in-flight keys whole ${v.inFlightChecked - v.torn.length}/${v.inFlightChecked}`
     : '';
-  console.log(`[${t} run ${run}] ${op.toUpperCase()} ${w.requestsPerSec.toFixed(0)} req/s, p50 ${w.p50Ms.toFixed(2)} ms, p99 ${w.p99Ms.toFixed(2)} ms${check}`);
+  const c = r.cpu;
+  const cores = `cores: server ${c.server.toFixed(2)}, wrk ${c.wrk.toFixed(2)}, other ${c.other.toFixed(2)}`;
+  console.log(`[${t} run ${run}] ${op.toUpperCase()} ${w.requestsPerSec.toFixed(0)} req/s, p50 ${w.p50Ms.toFixed(2)} ms, p99 ${w.p99Ms.toFixed(2)} ms; ${cores}${check}`);
+  if (c.other > contendedCores) console.error(`!!  [${t} run ${run}] ${op.toUpperCase()}: other processes used ${c.other.toFixed(2)} cores during this run — contended`);
   for (const p of r.problems) console.error(`!!! [${t} run ${run}] ${op.toUpperCase()}: ${p}`);
   if (v && v.torn.length > 0 && !r.problems.some((p) => p.startsWith('torn'))) {
     console.error(`!!  [${t} run ${run}] ${op.toUpperCase()}: ${v.torn.length} object(s) torn by requests aborted when wrk stopped (not atomic; not counted as a failed run for this baseline), e.g. ${v.torn[0]}`);
@@ -185,16 +195,22 @@ interface Summary {
   failedRuns: number;
   /** In-flight objects found torn / checked, summed over runs and write ops. */
   torn: [number, number];
+  /** Median cores the server used, per op. */
+  serverCores: Partial<Record<Op, number>>;
+  /** Worst foreign CPU use seen in any run (cores). */
+  maxOther: number;
 }
 
 function summarize(records: RunRecord[], target: TargetName, ops: Op[]): Summary {
   const mine = records.filter((r) => r.target === target);
-  const s: Summary = { rps: {}, latency: {}, problems: 0, failedRuns: mine.filter((r) => r.error).length, torn: [0, 0] };
+  const s: Summary = { rps: {}, latency: {}, problems: 0, failedRuns: mine.filter((r) => r.error).length, torn: [0, 0], serverCores: {}, maxOther: 0 };
   for (const op of ops) {
     const rs = mine.map((r) => r.ops[op]).filter((r): r is OpResult => r !== undefined);
     s.problems += rs.reduce((n, r) => n + r.problems.length, 0);
     for (const r of rs) if (r.verification) s.torn = [s.torn[0] + r.verification.torn.length, s.torn[1] + r.verification.inFlightChecked];
     if (rs.length === 0) continue;
+    s.serverCores[op] = median(rs.map((r) => r.cpu.server));
+    s.maxOther = Math.max(s.maxOther, ...rs.map((r) => r.cpu.other));
     s.rps[op] = median(rs.map((r) => r.wrk.requestsPerSec));
     s.latency[op] = `${median(rs.map((r) => r.wrk.p50Ms)).toFixed(2)} / ${median(rs.map((r) => r.wrk.p99Ms)).toFixed(2)}`;
   }
@@ -207,7 +223,7 @@ function fmtRps(n: number | undefined): string {
 
 function report(records: RunRecord[], o: Options): boolean {
   const opsUp = o.ops.map((op) => op.toUpperCase());
-  const header = ['target', ...opsUp.map((op) => `${op} req/s`), ...opsUp.map((op) => `${op} p50 / p99 ms`), 'errors', 'torn after abort'];
+  const header = ['target', ...opsUp.map((op) => `${op} req/s`), ...opsUp.map((op) => `${op} p50 / p99 ms`), 'server cores', 'max other cores', 'errors', 'torn after abort'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   const sums = new Map<TargetName, Summary>();
   let clean = true;
@@ -217,7 +233,16 @@ function report(records: RunRecord[], o: Options): boolean {
     const bad = s.problems + s.failedRuns;
     if (bad > 0) clean = false;
     const errors = bad === 0 ? '0' : `**${s.problems} problems, ${s.failedRuns} failed runs** ⚠`;
-    lines.push(`| ${[target, ...o.ops.map((op) => fmtRps(s.rps[op])), ...o.ops.map((op) => s.latency[op] ?? 'n/a'), errors, s.torn[1] === 0 ? 'n/a' : `${s.torn[0]} / ${s.torn[1]}`].join(' | ')} |`);
+    const cells = [
+      target,
+      ...o.ops.map((op) => fmtRps(s.rps[op])),
+      ...o.ops.map((op) => s.latency[op] ?? 'n/a'),
+      o.ops.map((op) => s.serverCores[op]?.toFixed(2) ?? 'n/a').join(' / '),
+      s.maxOther.toFixed(2),
+      errors,
+      s.torn[1] === 0 ? 'n/a' : `${s.torn[0]} / ${s.torn[1]}`,
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
   }
   console.log(`\nMedians of ${o.runs} interleaved run(s); ${o.durationSec}s each, wrk -t${o.threads} -c${o.connections}, ${o.size}-byte objects, ${o.objects} keys.\n`);
   console.log(lines.join('\n'));
@@ -256,10 +281,14 @@ function environment(): string {
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
-  process.on('SIGINT', () => {
-    killAllChildren();
-    process.exit(130);
-  });
+  // The SDK's multi-line "node >= 22 soon" notice would bury the "!!!" lines this bench relies on.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      killAllChildren(); // temp dirs under $TMPDIR/s3batch-bench-* are left behind in this case
+      process.exit(130);
+    });
+  }
   console.log(environment());
   const records: RunRecord[] = [];
   // Interleave targets within each run so drift in machine load (it is shared) hits all of them alike.

@@ -53,7 +53,8 @@ export class Presigner {
   constructor(
     creds: Credentials,
     private readonly host: string,
-    private readonly expiresIn = 3600,
+    // A day: long enough for any --duration, well under SigV4's 7-day cap.
+    private readonly expiresIn = 86_400,
   ) {
     this.signer = new SignatureV4({
       credentials: creds,

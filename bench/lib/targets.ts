@@ -77,6 +77,7 @@ const specs: Record<TargetName, TargetSpec> = {
 
 export interface RunningTarget {
   name: TargetName;
+  pid: number;
   port: number;
   host: string; // "127.0.0.1:<port>", exactly the Host header sent
   endpoint: string;
@@ -167,7 +168,7 @@ export async function startTarget(name: TargetName): Promise<RunningTarget> {
     throw new Error(`${name}: ${(err as Error).message}`);
   }
   return {
-    name, port, host: `127.0.0.1:${port}`, endpoint, dataDir,
+    name, pid: child.pid ?? 0, port, host: `127.0.0.1:${port}`, endpoint, dataDir,
     credentials: spec.credentials, isStore: spec.isStore, atomicWrites: spec.atomicWrites, log, stop,
   };
 }

@@ -34,6 +34,8 @@ export interface WrkResult {
   socketErrors: number;
   /** Requests each wrk thread generated (request() calls), by thread id. */
   threadsSent: number[];
+  /** CPU-seconds wrk itself used (user + sys), from the shell's `times`. */
+  wrkCpuSec: number;
   raw: string;
 }
 
@@ -46,7 +48,8 @@ function exec(cmd: string, args: string[]): Promise<{ code: number | null; out: 
     child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
     child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, out }));
+    // 'close', not 'exit': only then is all of wrk's output read.
+    child.once('close', (code) => resolve({ code, out }));
   });
 }
 
@@ -54,6 +57,17 @@ interface DoneLine {
   requests: number; duration_us: number; bytes: number;
   connect: number; read: number; write: number; timeout: number; status: number;
   p50_us: number; p90_us: number; p99_us: number; max_us: number;
+}
+
+/** bash `times` prints "XmY.YYYs XmY.YYYs" for the shell, then the same for its children (wrk). */
+function childCpuSec(out: string): number {
+  const lines = out.split('\n').filter((l) => /^\d+m[\d.]+s \d+m[\d.]+s$/.test(l));
+  const last = lines[lines.length - 1];
+  if (last === undefined) return 0;
+  return last.split(' ').reduce((sum, part) => {
+    const [, m, s] = /^(\d+)m([\d.]+)s$/.exec(part) ?? [];
+    return sum + Number(m) * 60 + Number(s);
+  }, 0);
 }
 
 function parse(out: string): WrkResult {
@@ -78,6 +92,7 @@ function parse(out: string): WrkResult {
     statusErrors: d.status,
     socketErrors: d.connect + d.read + d.write + d.timeout,
     threadsSent,
+    wrkCpuSec: childCpuSec(out),
     raw: out,
   };
 }
@@ -89,7 +104,8 @@ export async function runWrk(job: WrkJob): Promise<WrkResult> {
     '-s', luaScript, job.endpoint,
     '--', job.pathsFile, job.host, String(job.threads), job.method, job.bodyMode, job.partition, String(job.size),
   ];
-  const { code, out } = await exec('wrk', args);
+  // Through bash only to read wrk's CPU time with `times` once it has exited.
+  const { code, out } = await exec('bash', ['-c', 'wrk "$@"; rc=$?; times; exit $rc', 'bash', ...args]);
   if (code !== 0) throw new Error(`wrk exited ${code}:\n${out}`);
   return parse(out);
 }
