@@ -14,7 +14,9 @@ import type { RequestContext } from './request.js';
 import { resolveOperation } from './s3/operations.js';
 import type { S3Ctx, S3Deps, S3Handlers } from './s3/context.js';
 import { verifySigV4 } from './sigv4.js';
-import { getBucket } from '../store/buckets.js';
+import { findBucket } from '../store/buckets.js';
+import { checkSessionToken, type Principal } from '../auth/credentials.js';
+import { authorizeDeleteObjects, authorizeRequest, bodyDependent, type AuthorizationInput } from './s3/authorize-request.js';
 
 export interface HttpDeps extends S3Deps {
   readonly s3: S3Handlers;
@@ -89,11 +91,24 @@ function newRequestIdFactory(): () => string {
   return () => prefix + (++n).toString(16).toUpperCase().padStart(8, '0');
 }
 
-/** Operations that a bucket's owner alone may call until the IAM step adds policies. */
-function assertOwner(c: S3Ctx): void {
-  if (c.bucket === undefined || c.op === 'CreateBucket' || c.op === 'ListBuckets') return;
-  const b = getBucket(c.deps.store, c.bucket);
-  if (b.owner !== c.principal.accountId) throw new S3Error('AccessDenied');
+/** The principal S3 handlers see for an unsigned request: objects it writes belong to the bucket owner (S3's default "bucket owner enforced" ownership). */
+function anonymousPrincipal(deps: HttpDeps, bucket: string | undefined): Principal {
+  const owner = bucket !== undefined ? findBucket(deps.store, bucket)?.owner : undefined;
+  return { kind: 'user', accountId: owner ?? '', arn: '*', accessKeyId: '', userId: 'anonymous', tags: {} };
+}
+
+/**
+ * GET/HEAD of a missing key answers 403, not 404, to a caller that may not list the bucket, so
+ * that key existence does not leak (S3's documented behaviour).
+ */
+function hideMissingKey(a: AuthorizationInput, err: S3Error): S3Error {
+  if (err.code !== 'NoSuchKey' || (a.op !== 'GetObject' && a.op !== 'HeadObject' && a.op !== 'GetObjectAttributes')) return err;
+  try {
+    authorizeRequest({ ...a, op: 'ListObjects', key: undefined, query: new URLSearchParams() });
+    return err;
+  } catch {
+    return new S3Error('AccessDenied');
+  }
 }
 
 export function createHttpServer(deps: HttpDeps): Server {
@@ -117,6 +132,7 @@ export function createHttpServer(deps: HttpDeps): Server {
     res.setHeader('server', 's3batch');
     const method = req.method ?? 'GET';
     let resource: string | undefined;
+    let authz: AuthorizationInput | undefined;
     try {
       const t = parseTarget(req);
       resource = t.rawPath;
@@ -129,8 +145,12 @@ export function createHttpServer(deps: HttpDeps): Server {
       const auth = verifySigV4({ method, rawPath: t.rawPath, rawQuery: t.rawQuery, headers: req.headers }, (id) => deps.credentials.lookup(id), now);
       if (t.rawPath.startsWith('/v20180820/')) throw new S3Error('NotImplemented', 'The S3 Control jobs API arrives in a later release of s3batch.');
       if (auth && (auth.service === 'iam' || auth.service === 'sts')) throw new S3Error('NotImplemented', `The ${auth.service.toUpperCase()} API arrives in a later release of s3batch.`);
-      if (!auth) throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign the request with SigV4.');
-      const principal = deps.credentials.lookup(auth.accessKeyId)!.principal;
+      let caller: Principal | undefined;
+      if (auth) {
+        const entry = deps.credentials.lookup(auth.accessKeyId)!;
+        checkSessionToken(entry, auth.sessionToken, now);
+        caller = entry.principal;
+      }
       const { bucket, key } = addressOf(t);
       const query = new URLSearchParams(t.rawQuery);
       const resolved = resolveOperation(method, bucket, key, query, req.headers);
@@ -138,14 +158,34 @@ export function createHttpServer(deps: HttpDeps): Server {
       if ('methodNotAllowed' in resolved) throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: key !== undefined ? 'OBJECT' : bucket !== undefined ? 'BUCKET' : 'SERVICE' });
       const handler = deps.s3[resolved.op];
       if (!handler) throw new S3Error('NotImplemented', `s3batch does not implement ${resolved.op}.`);
-      const ctx: S3Ctx & RequestContext = {
-        req, res, method, requestId, rawPath: t.rawPath, query, headers: req.headers, auth, principal, bucket, key, trailers: {}, deps, op: resolved.op,
+      authz = {
+        deps, op: resolved.op, principal: caller, bucket, key, query, headers: req.headers, signed: auth !== undefined,
+        sourceIp: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
       };
-      assertOwner(ctx);
+      const a = authz;
+      let authorized = !bodyDependent.has(resolved.op);
+      if (authorized) authorizeRequest(a);
+      const ctx: S3Ctx & RequestContext = {
+        req, res, method, requestId, rawPath: t.rawPath, query, headers: req.headers, auth, bucket, key, trailers: {}, deps, op: resolved.op,
+        principal: caller ?? anonymousPrincipal(deps, bucket),
+        anonymous: caller === undefined,
+        authorize: (body) => {
+          authorizeRequest(a, body);
+          authorized = true;
+        },
+        authorizeDeleteObjects: (objects) => {
+          authorized = true;
+          return authorizeDeleteObjects(a, objects);
+        },
+      };
       await handler(ctx);
+      // Every body-dependent handler must authorize once it has parsed its body; a test covers
+      // each one, and this catches a new handler that forgets.
+      if (!authorized) deps.log(`BUG: ${resolved.op} finished without authorizing its request`);
       if (deps.config.logRequests) deps.log(`${method} ${t.rawPath} ${resolved.op} ${res.statusCode}`);
     } catch (e) {
-      const err = toS3Error(e, deps.log);
+      let err = toS3Error(e, deps.log);
+      if (authz) err = hideMissingKey(authz, err);
       if (deps.config.logRequests) deps.log(`${method} ${resource ?? req.url} -> ${err.code}`);
       // Unread request bodies would otherwise be parsed as the next request on this connection. A
       // request without a body is not complete yet while its handler runs synchronously, but has

@@ -123,6 +123,7 @@ async function putInventoryHandler(c: S3Ctx): Promise<void> {
   getBucket(c.deps.store, bucket);
   const id = idParam(c);
   const cfg = parseInventoryConfiguration(await readVerifiedBody(c, MAX_BODY), id);
+  c.authorize({ inventoryOptionalFields: cfg.optionalFields ?? [] });
   const store = c.deps.store;
   if (!getBucketConfig(store, bucket, BucketConfigKind.Inventory, id) && listBucketConfigs(store, bucket, BucketConfigKind.Inventory).length >= MAX_INVENTORY_CONFIGURATIONS) {
     throw new S3Error('TooManyConfigurations');

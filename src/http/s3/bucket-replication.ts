@@ -307,6 +307,7 @@ async function putBucketReplicationHandler(c: S3Ctx): Promise<void> {
     throw new S3Error('InvalidRequest', 'Versioning must be \'Enabled\' on the bucket to apply a replication configuration', { BucketName: name });
   }
   const cfg = parseReplicationConfiguration(text, name);
+  c.authorize({ roleArn: cfg.role });
   for (const dest of new Set(cfg.rules.map((r) => r.destination.bucket.slice('arn:aws:s3:::'.length)))) {
     const d = findBucket(c.deps.store, dest);
     if (d && d.versioning !== 'Enabled') throw new S3Error('InvalidRequest', 'Destination bucket must have versioning enabled.');

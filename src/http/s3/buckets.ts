@@ -44,6 +44,7 @@ async function createBucketHandler(c: S3Ctx): Promise<void> {
   }
   const lock = (header(c, 'x-amz-bucket-object-lock-enabled') ?? '').toLowerCase() === 'true';
   const owner = ownerIdOf(c);
+  c.authorize({ locationConstraint: region });
   createBucket(c.deps.store, { name, owner: c.principal.accountId, region, objectLock: lock, acl: aclFromHeaders(c, owner, owner) });
   send(c, 200, null, { location: `/${name}`, 'content-length': 0 });
 }

@@ -5,6 +5,7 @@ import type { StoreContext } from '../../store/context.js';
 import type { RequestContext } from '../request.js';
 import type { S3Operation } from './operations.js';
 import { S3Error } from '../../errors.js';
+import type { RequestBodyFacts } from '../../auth/s3-catalog.js';
 
 export interface S3Deps {
   readonly config: Config;
@@ -15,8 +16,14 @@ export interface S3Deps {
 
 export interface S3Ctx extends RequestContext {
   readonly deps: S3Deps;
+  /** The caller; for an unsigned request, a stand-in owned by the bucket's account (see `anonymous`). */
   readonly principal: Principal;
+  readonly anonymous: boolean;
   readonly op: S3Operation;
+  /** Body-dependent operations (authorize-request.ts `bodyDependent`) call this once the body is parsed. */
+  readonly authorize: (body?: RequestBodyFacts) => void;
+  /** DeleteObjects: per-key decisions; the denied keys' indexes with their errors. */
+  readonly authorizeDeleteObjects: (objects: readonly { key: string; versionId?: string }[]) => Map<number, S3Error>;
 }
 
 export type S3Handler = (c: S3Ctx) => void | Promise<void>;

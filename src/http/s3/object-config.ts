@@ -70,6 +70,7 @@ function getObjectTagging(c: S3Ctx): void {
 async function putObjectTagging(c: S3Ctx): Promise<void> {
   const a = addressOf(c);
   const tags = parseTaggingXml(await readDocument(c, false), MAX_OBJECT_TAGS);
+  c.authorize({ tags });
   const versionId = putObjectTags(c.deps.store, a, tags);
   sendEmpty(c, 200, versionHeader(c, a.bucket, versionId));
 }
@@ -165,6 +166,7 @@ function parseRetention(text: string): Retention | null {
 
 async function putObjectRetentionHandler(c: S3Ctx): Promise<void> {
   const retention = parseRetention(await readDocument(c, true));
+  c.authorize({ retention: retention ? { mode: retention.mode, retainUntilDate: new Date(retention.until).toISOString() } : {} });
   putObjectRetention(c.deps.store, addressOf(c), retention, bypassGovernance(c));
   sendEmpty(c, 200);
 }
@@ -181,6 +183,7 @@ async function putObjectLegalHoldHandler(c: S3Ctx): Promise<void> {
   if (status !== 'ON' && status !== 'OFF') {
     throw new S3Error('MalformedXML', `The XML you provided was not well-formed or did not validate against our published schema (Status must be ON or OFF, not '${status ?? ''}')`);
   }
+  c.authorize({ legalHold: status });
   putObjectLegalHold(c.deps.store, addressOf(c), status === 'ON');
   sendEmpty(c, 200);
 }

@@ -195,12 +195,21 @@ async function deleteObjectsHandler(c: S3Ctx): Promise<void> {
   const quiet = xmlText(doc, 'Quiet') === 'true';
   const objects = xmlList(doc.Object);
   if (objects.length === 0 || objects.length > 1000) throw new S3Error('MalformedXML', 'The Delete request must name between 1 and 1000 objects');
+  const entries = objects.map((o) => {
+    const key = xmlText(o, 'Key');
+    if (key === undefined || key === '') throw new S3Error('MalformedXML', 'Each Object needs a Key');
+    return { key, versionId: xmlText(o, 'VersionId') };
+  });
+  // One decision per key: a denied key is an <Error> entry, the others proceed (as S3 does).
+  const denied = c.authorizeDeleteObjects(entries);
   const deleted: string[] = [];
   const errors: string[] = [];
-  for (const o of objects) {
-    const key = xmlText(o, 'Key');
-    const versionId = xmlText(o, 'VersionId');
-    if (key === undefined || key === '') throw new S3Error('MalformedXML', 'Each Object needs a Key');
+  for (const [i, { key, versionId }] of entries.entries()) {
+    const refused = denied.get(i);
+    if (refused) {
+      errors.push(`<Error><Key>${escapeXml(key)}</Key>${versionId !== undefined ? `<VersionId>${escapeXml(versionId)}</VersionId>` : ''}<Code>${refused.code}</Code><Message>${escapeXml(refused.message)}</Message></Error>`);
+      continue;
+    }
     // S3 answers a malformed version id inside a batch with a NoSuchVersion entry (a single
     // DeleteObject answers InvalidArgument).
     if (versionId !== undefined && !isValidVersionId(versionId)) {

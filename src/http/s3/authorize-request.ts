@@ -1,0 +1,165 @@
+/**
+ * Authorizes S3 requests: the catalog (auth/s3-catalog.ts) says which permissions a request needs;
+ * for each one this module gathers what AWS consults — the caller's identity policies, the bucket
+ * policy, the bucket or object ACL, the object's tags — and asks auth/authorize.ts for the
+ * decision. Operations whose permissions depend on their body (DeleteObjects, PutObjectTagging …)
+ * are authorized by their handler once the body is parsed (`bodyDependent`).
+ */
+import { S3Error } from '../../errors.js';
+import { authorize, aclAllows, compileResourcePolicy, fromStoredPolicy, privateAcl, type AclAccess, type ResourcePolicy } from '../../auth/authorize.js';
+import { canonicalIdOf, type Principal } from '../../auth/credentials.js';
+import { requiredPermissions, withContext, withExistingObjectTags, type CatalogRequest, type ContextValue, type Permission, type RequestBodyFacts } from '../../auth/s3-catalog.js';
+import type { RequestPrincipal } from '../../auth/policy/types.js';
+import { findBucket, getBucketConfig } from '../../store/buckets.js';
+import type { PolicyDocument as StoredPolicyDocument } from '../../store/bucket-configs.js';
+import { getVersion } from '../../store/objects.js';
+import type { Bucket } from '../../store/types.js';
+import type { S3Deps } from './context.js';
+import type { S3Operation } from './operations.js';
+import { parseCopySource } from './objects.js';
+
+export const ANONYMOUS: RequestPrincipal = Object.freeze({ kind: 'anonymous', arn: '*', accountId: null, userId: 'anonymous', tags: Object.freeze({}) });
+
+/** Operations whose handler authorizes after parsing its body (their permissions depend on it). */
+export const bodyDependent: ReadonlySet<S3Operation> = new Set<S3Operation>([
+  'DeleteObjects',
+  'PutObjectTagging',
+  'PutObjectRetention',
+  'PutObjectLegalHold',
+  'CreateBucket',
+  'PutBucketInventoryConfiguration',
+  'PutBucketReplication',
+]);
+
+export interface AuthorizationInput {
+  readonly deps: S3Deps;
+  readonly op: S3Operation;
+  readonly principal: Principal | undefined; // undefined: anonymous
+  readonly bucket?: string;
+  readonly key?: string;
+  readonly query: URLSearchParams;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly sourceIp: string;
+  readonly signed: boolean;
+}
+
+interface StoredPolicy {
+  readonly text: string;
+  readonly document: StoredPolicyDocument;
+}
+
+/** Compiled bucket policies, keyed by bucket; the stored text is the cache key, so a Put/Delete invalidates by itself. */
+const compiledPolicies = new WeakMap<S3Deps, Map<string, { text: string; rp: ResourcePolicy }>>();
+
+function resourcePolicyOf(deps: S3Deps, bucket: string): ResourcePolicy | undefined {
+  const stored = getBucketConfig<StoredPolicy>(deps.store, bucket, 'policy');
+  let cache = compiledPolicies.get(deps);
+  if (!cache) compiledPolicies.set(deps, (cache = new Map()));
+  if (!stored) {
+    cache.delete(bucket);
+    return undefined;
+  }
+  const hit = cache.get(bucket);
+  if (hit && hit.text === stored.text) return hit.rp;
+  const rp = compileResourcePolicy(fromStoredPolicy(stored.document));
+  cache.set(bucket, { text: stored.text, rp });
+  return rp;
+}
+
+function canonicalOf(deps: S3Deps, accountId: string): string {
+  return deps.credentials.accounts.get(accountId)?.canonicalId ?? canonicalIdOf(accountId);
+}
+
+function catalogRequest(a: AuthorizationInput, body: RequestBodyFacts | undefined, now: number): CatalogRequest {
+  const raw = a.headers['x-amz-copy-source'];
+  const cs = Array.isArray(raw) ? raw.join(',') : raw;
+  return {
+    bucket: a.bucket,
+    key: a.key,
+    query: a.query,
+    headers: a.headers,
+    copySource: cs !== undefined && (a.op === 'CopyObject' || a.op === 'UploadPartCopy') ? parseCopySource(cs) : undefined,
+    region: a.deps.config.region,
+    accountId: a.principal?.accountId ?? '',
+    body,
+    now,
+  };
+}
+
+/**
+ * Decides one permission. Returns the AccessDenied error to throw, or undefined when allowed.
+ */
+export function checkPermission(a: AuthorizationInput, perm: Permission, now: number): S3Error | undefined {
+  const deps = a.deps;
+  const principal: RequestPrincipal = a.principal ?? ANONYMOUS;
+  const b: Bucket | undefined = perm.bucket !== undefined ? findBucket(deps.store, perm.bucket) : undefined;
+  // A missing bucket is the handler's to answer (NoSuchBucket) — except for anonymous callers,
+  // who learn nothing.
+  if (perm.bucket !== undefined && !b && a.op !== 'CreateBucket') return a.principal ? undefined : new S3Error('AccessDenied');
+  const owner = b?.owner ?? (perm.action === 'iam:PassRole' ? perm.resource.split(':')[4]! : (a.principal?.accountId ?? ''));
+  const isRoot = a.principal?.kind === 'root' && a.principal.accountId === owner;
+  const rp = b ? resourcePolicyOf(deps, b.name) : undefined;
+  // Fast path, same decision: the owner's root user with no bucket policy is always allowed.
+  if (isRoot && !rp) return undefined;
+  const global: [string, ContextValue][] = [
+    ['aws:currenttime', new Date(now).toISOString()],
+    ['aws:epochtime', String(Math.floor(now / 1000))],
+    ['aws:securetransport', 'false'],
+    ['aws:sourceip', a.sourceIp],
+    ['s3:resourceaccount', owner],
+  ];
+  let p = withContext(perm, global);
+  let acl: AclAccess = 'none';
+  if (perm.key !== undefined && (perm.needsExistingObjectTags || perm.aclScope === 'object')) {
+    let v;
+    try {
+      v = getVersion(deps.store, perm.bucket!, perm.key, perm.versionId);
+    } catch {
+      // missing object: the handler answers
+    }
+    if (v) {
+      if (perm.needsExistingObjectTags) p = withExistingObjectTags(p, v.tags);
+      if (perm.aclScope === 'object') acl = aclAllows(v.acl ?? privateAcl(canonicalOf(deps, v.owner)), principal, perm);
+    }
+  }
+  if (perm.aclScope === 'bucket' && b) acl = aclAllows(b.acl ?? privateAcl(canonicalOf(deps, b.owner)), principal, perm);
+  const r = authorize({
+    principal,
+    isRootOfResourceAccount: isRoot,
+    identityPolicies: a.principal && a.principal.kind !== 'root' ? deps.credentials.identityPoliciesOf(a.principal) : [],
+    resourcePolicy: rp,
+    resourceAccountId: owner,
+    aclAllows: acl,
+    request: { action: p.action, resource: p.resource, principal, context: p.context },
+  });
+  if (r.decision !== 'Allow') return new S3Error('AccessDenied', r.message);
+  if (perm.ownerAccountOnly && b && a.principal?.accountId !== b.owner) {
+    return new S3Error('MethodNotAllowed', undefined, { Method: 'PUT', ResourceType: 'BUCKET' });
+  }
+  return undefined;
+}
+
+/** Authorizes every permission the request needs; throws the first denial. */
+export function authorizeRequest(a: AuthorizationInput, body?: RequestBodyFacts): void {
+  const now = Date.now();
+  for (const perm of requiredPermissions(a.op, catalogRequest(a, body, now))) {
+    const denied = checkPermission(a, perm, now);
+    if (denied) throw denied;
+  }
+}
+
+/**
+ * DeleteObjects: one decision per listed key; returns the indexes of the keys that were denied
+ * (each answered as an <Error> entry, as S3 does) — the other keys proceed.
+ */
+export function authorizeDeleteObjects(a: AuthorizationInput, objects: readonly { key: string; versionId?: string }[]): Map<number, S3Error> {
+  const now = Date.now();
+  const denied = new Map<number, S3Error>();
+  for (const perm of requiredPermissions('DeleteObjects', catalogRequest(a, { objects }, now))) {
+    const err = checkPermission(a, perm, now);
+    if (!err) continue;
+    if (perm.item === undefined) throw err;
+    if (!denied.has(perm.item)) denied.set(perm.item, err);
+  }
+  return denied;
+}
