@@ -6,7 +6,12 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Config } from './config.js';
-import { loadCredentials, type Credentials } from './auth/credentials.js';
+import type { Credentials } from './auth/credentials.js';
+import type { IamContext } from './auth/iam-authorize.js';
+import { openIam } from './auth/iam-open.js';
+import { sweepExpiredSessions } from './auth/sts.js';
+import type { ControlDb } from './db/control-db.js';
+import { openControlDb } from './db/open.js';
 import { openStore, type OpenedStore } from './store/open.js';
 import { createHttpServer } from './http/server.js';
 import { s3Handlers } from './http/s3/handlers.js';
@@ -15,11 +20,18 @@ export interface App {
   readonly config: Config;
   readonly credentials: Credentials;
   readonly store: OpenedStore;
+  /** The control-plane database (IAM, STS sessions; jobs later). */
+  readonly controlDb: ControlDb;
+  /** IAM and STS: what the Query API (src/http/query-api.ts) and the authorizers use. */
+  readonly iam: IamContext;
   /** The bound address (port 0 in the config resolves here). */
   readonly url: string;
   readonly port: number;
   close(): Promise<void>;
 }
+
+/** How often expired STS sessions are swept (a few rows per sweep; sessions last ≥ 15 minutes). */
+const SESSION_SWEEP_MS = 10 * 60 * 1000;
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
@@ -33,10 +45,21 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
 
 export async function startApp(config: Config, log: (msg: string) => void = (m) => process.stderr.write(m + '\n')): Promise<App> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const credentials = loadCredentials(config);
+  const controlDb = await openControlDb(config.dataDir);
+  let iam: IamContext;
+  let credentials: Credentials;
+  try {
+    ({ ctx: iam, credentials } = await openIam(config, controlDb, log));
+  } catch (e) {
+    await controlDb.close();
+    throw e;
+  }
+  // Expired STS sessions answer ExpiredToken for a while, then are forgotten (sts.ts).
+  const sweeper = setInterval(() => void sweepExpiredSessions(iam).catch((e: unknown) => log(`sts: session sweep failed: ${(e as Error).message}`)), SESSION_SWEEP_MS);
+  sweeper.unref();
   const store = openStore(config.dataDir, { inlineThreshold: config.inlineThreshold, fsync: config.fsync, restoreDelays: config.restoreDelays });
   if (store.orphansRemoved > 0) log(`store: removed ${store.orphansRemoved} orphan file(s) left by an interrupted write`);
-  const deps = { config, store: store.ctx, credentials, log, s3: s3Handlers };
+  const deps = { config, store: store.ctx, credentials, log, s3: s3Handlers, iam };
   const servers: Server[] = [createHttpServer(deps)];
   const addr = await listen(servers[0]!, config.port, config.host === 'localhost' ? '127.0.0.1' : config.host);
   if (config.host === 'localhost') {
@@ -54,6 +77,8 @@ export async function startApp(config: Config, log: (msg: string) => void = (m) 
     config,
     credentials,
     store,
+    controlDb,
+    iam,
     url: `http://${host}:${addr.port}`,
     port: addr.port,
     async close() {
@@ -67,7 +92,9 @@ export async function startApp(config: Config, log: (msg: string) => void = (m) 
             }),
         ),
       );
+      clearInterval(sweeper);
       store.close();
+      await controlDb.close();
     },
   };
 }

@@ -16,10 +16,14 @@ import type { S3Ctx, S3Deps, S3Handlers } from './s3/context.js';
 import { verifySigV4 } from './sigv4.js';
 import { findBucket } from '../store/buckets.js';
 import { checkSessionToken, type Principal } from '../auth/credentials.js';
+import type { IamContext } from '../auth/iam-authorize.js';
+import { handleQueryApi, queryApiServiceOf } from './query-api.js';
 import { authorizeDeleteObjects, authorizeRequest, bodyDependent, type AuthorizationInput } from './s3/authorize-request.js';
 
 export interface HttpDeps extends S3Deps {
   readonly s3: S3Handlers;
+  /** IAM and STS (the Query API front, src/http/query-api.ts). */
+  readonly iam: IamContext;
 }
 
 const MAX_KEY_BYTES = 1024;
@@ -141,10 +145,14 @@ export function createHttpServer(deps: HttpDeps): Server {
         res.end(method === 'HEAD' ? undefined : 'ok\n');
         return;
       }
+      const queryService = queryApiServiceOf(req.headers, t.rawQuery);
+      if (queryService !== undefined) {
+        await handleQueryApi(queryService, req, res, { iam: deps.iam, log: deps.log, logRequests: deps.config.logRequests }, requestId);
+        return;
+      }
       const now = Date.now();
       const auth = verifySigV4({ method, rawPath: t.rawPath, rawQuery: t.rawQuery, headers: req.headers }, (id) => deps.credentials.lookup(id), now);
       if (t.rawPath.startsWith('/v20180820/')) throw new S3Error('NotImplemented', 'The S3 Control jobs API arrives in a later release of s3batch.');
-      if (auth && (auth.service === 'iam' || auth.service === 'sts')) throw new S3Error('NotImplemented', `The ${auth.service.toUpperCase()} API arrives in a later release of s3batch.`);
       let caller: Principal | undefined;
       if (auth) {
         const entry = deps.credentials.lookup(auth.accessKeyId)!;
