@@ -30,7 +30,8 @@ export function findBucket(ctx: StoreContext, name: string): Bucket | undefined 
   const r = ctx.sql('SELECT * FROM buckets WHERE name = ?').get(name) as BucketRow | undefined;
   if (!r) return undefined;
   const b = toBucket(r);
-  ctx.bucketCache.set(name, b);
+  // Inside a transaction the row may not be committed yet: cache only what is.
+  if (!ctx.db.inTransaction) ctx.bucketCache.set(name, b);
   return b;
 }
 
@@ -92,6 +93,7 @@ export function deleteBucket(ctx: StoreContext, name: string): void {
     const upload = ctx.sql('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1').get(name);
     if (upload) throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete has multipart uploads in progress', { BucketName: name });
     ctx.sql('DELETE FROM bucket_configs WHERE bucket = ?').run(name);
+    forgetConfigs(ctx, name);
     ctx.sql('DELETE FROM buckets WHERE name = ?').run(name);
     forgetBucket(ctx, name);
   });
@@ -130,9 +132,23 @@ export function enableBucketObjectLock(ctx: StoreContext, name: string): void {
 }
 
 /** Bucket configuration documents, stored as JSON of their parsed form. */
+/**
+ * A bucket configuration document, or undefined. Documents are cached (every request reads the
+ * bucket policy): treat the result as read-only.
+ */
 export function getBucketConfig<T>(ctx: StoreContext, bucket: string, kind: string, id = ''): T | undefined {
+  const cacheKey = `${bucket}\u0000${kind}\u0000${id}`;
+  const cached = ctx.configCache.get(cacheKey);
+  if (cached !== undefined) return (cached === null ? undefined : cached) as T | undefined;
   const r = ctx.sql('SELECT value FROM bucket_configs WHERE bucket = ? AND kind = ? AND id = ?').get(bucket, kind, id) as { value: string } | undefined;
-  return r ? (JSON.parse(r.value) as T) : undefined;
+  const value = r ? (JSON.parse(r.value) as T) : undefined;
+  if (!ctx.db.inTransaction) ctx.configCache.set(cacheKey, value ?? null);
+  return value;
+}
+
+function forgetConfigs(ctx: StoreContext, bucket: string): void {
+  const prefix = `${bucket}\u0000`;
+  for (const k of ctx.configCache.keys()) if (k.startsWith(prefix)) ctx.configCache.delete(k);
 }
 
 export function listBucketConfigs<T>(ctx: StoreContext, bucket: string, kind: string): { id: string; value: T }[] {
@@ -144,6 +160,7 @@ export function putBucketConfig(ctx: StoreContext, bucket: string, kind: string,
   writeTx(ctx, () => {
     getBucket(ctx, bucket);
     ctx.sql('INSERT INTO bucket_configs (bucket, kind, id, value) VALUES (?, ?, ?, ?) ON CONFLICT (bucket, kind, id) DO UPDATE SET value = excluded.value').run(bucket, kind, id, JSON.stringify(value));
+    forgetConfigs(ctx, bucket);
   });
 }
 
@@ -151,6 +168,7 @@ export function putBucketConfig(ctx: StoreContext, bucket: string, kind: string,
 export function deleteBucketConfig(ctx: StoreContext, bucket: string, kind: string, id = ''): boolean {
   return writeTx(ctx, () => {
     getBucket(ctx, bucket);
+    forgetConfigs(ctx, bucket);
     return ctx.sql('DELETE FROM bucket_configs WHERE bucket = ? AND kind = ? AND id = ?').run(bucket, kind, id).changes > 0;
   });
 }

@@ -19,6 +19,8 @@ export interface StoreContext {
   readonly db: Db;
   /** A prepared statement for `text`, compiled once and cached. */
   readonly sql: (text: string) => Statement;
+  /** The same for statements that return rows as arrays (see versionRowOf). */
+  readonly rawSql: (text: string) => Statement;
   readonly blobs: BlobFiles;
   readonly now: () => number;
   readonly options: StoreOptions;
@@ -28,6 +30,8 @@ export interface StoreContext {
    * `forgetBucket`. (Only this process writes the embedded store.)
    */
   readonly bucketCache: Map<string, import('./types.js').Bucket>;
+  /** Bucket configuration documents by bucket/kind/id (null: known absent); see getBucketConfig. */
+  readonly configCache: Map<string, unknown>;
   /** Group commit state (commitBatched). */
   readonly batch: CommitBatch;
 }
@@ -65,6 +69,41 @@ export interface VersionRow {
   legal_hold: number;
   restore: string | null;
   replication: string | null;
+}
+
+/**
+ * Version rows are read in raw (array) mode and built here: better-sqlite3 materialising a 22-column
+ * row as an object cost ~7.8 µs against ~4.4 µs raw on this machine, on every GET and HEAD.
+ */
+export const VERSION_COLUMNS =
+  'seq, bucket, key, version_id, latest, delete_marker, size, etag, mtime, storage_class, owner, headers, extents, parts, checksum, tags, acl, lock_mode, lock_until, legal_hold, restore, replication';
+
+export function versionRowOf(a: unknown[] | undefined): VersionRow | undefined {
+  if (a === undefined) return undefined;
+  return {
+    seq: a[0] as number,
+    bucket: a[1] as string,
+    key: a[2] as string,
+    version_id: a[3] as string,
+    latest: a[4] as number,
+    delete_marker: a[5] as number,
+    size: a[6] as number,
+    etag: a[7] as string,
+    mtime: a[8] as number,
+    storage_class: a[9] as string,
+    owner: a[10] as string,
+    headers: a[11] as string | null,
+    extents: a[12] as string | null,
+    parts: a[13] as string | null,
+    checksum: a[14] as string | null,
+    tags: a[15] as string | null,
+    acl: a[16] as string | null,
+    lock_mode: a[17] as string | null,
+    lock_until: a[18] as number | null,
+    legal_hold: a[19] as number,
+    restore: a[20] as string | null,
+    replication: a[21] as string | null,
+  };
 }
 
 export function toBucket(r: BucketRow): Bucket {
@@ -250,6 +289,19 @@ export function createSqlCache(db: Db): (text: string) => Statement {
     let st = cache.get(text);
     if (!st) {
       st = db.prepare(text);
+      cache.set(text, st);
+    }
+    return st;
+  };
+}
+
+/** Raw-mode (array rows) statements, cached like `sql`. */
+export function createRawSqlCache(db: Db): (text: string) => Statement {
+  const cache = new Map<string, Statement>();
+  return (text) => {
+    let st = cache.get(text);
+    if (!st) {
+      st = db.prepare(text).raw(true);
       cache.set(text, st);
     }
     return st;

@@ -11,7 +11,7 @@ import { S3Error } from '../errors.js';
 import { getBucket, getBucketConfig } from './buckets.js';
 import { createHasher, type ChecksumAlgorithm, type Hasher } from './checksums.js';
 import { checkConditions, type Conditions } from './conditions.js';
-import { addRefs, commitBatched, dropRefs, isValidVersionId, json, newVersionId, toVersion, writeTx, type StoreContext, type VersionRow } from './context.js';
+import { addRefs, commitBatched, dropRefs, VERSION_COLUMNS, versionRowOf, isValidVersionId, json, newVersionId, toVersion, writeTx, type StoreContext, type VersionRow } from './context.js';
 import type { Acl, Bucket, Checksum, Extent, LockMode, ObjectHeaders, ObjectVersion, PartInfo, StorageClass, Tag } from './types.js';
 import { isArchived } from './types.js';
 
@@ -89,11 +89,11 @@ export function discardBody(ctx: StoreContext, body: StoredBody): void {
 }
 
 function latestRow(ctx: StoreContext, bucket: string, key: string): VersionRow | undefined {
-  return ctx.sql('SELECT * FROM versions WHERE bucket = ? AND key = ? AND latest = 1').get(bucket, key) as VersionRow | undefined;
+  return versionRowOf(ctx.rawSql(`SELECT ${VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND latest = 1`).get(bucket, key) as unknown[] | undefined);
 }
 
 function versionRow(ctx: StoreContext, bucket: string, key: string, versionId: string): VersionRow | undefined {
-  return ctx.sql('SELECT * FROM versions WHERE bucket = ? AND key = ? AND version_id = ?').get(bucket, key, versionId) as VersionRow | undefined;
+  return versionRowOf(ctx.rawSql(`SELECT ${VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?`).get(bucket, key, versionId) as unknown[] | undefined);
 }
 
 export interface NewVersion extends VersionFields {

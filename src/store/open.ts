@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBlobFiles } from './blobs.js';
-import { createCommitBatch, createSqlCache, type StoreContext, type StoreOptions } from './context.js';
+import { createCommitBatch, createRawSqlCache, createSqlCache, type StoreContext, type StoreOptions } from './context.js';
 import { openDb } from './db.js';
 
 export interface OpenedStore {
@@ -21,7 +21,7 @@ export function openStore(dataDir: string, options: StoreOptions, now: () => num
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const db = openDb(join(dir, 'meta.db'));
   const blobs = createBlobFiles(dir, options);
-  const ctx: StoreContext = { db, blobs, now, options, sql: createSqlCache(db), bucketCache: new Map(), batch: createCommitBatch() };
+  const ctx: StoreContext = { db, blobs, now, options, sql: createSqlCache(db), rawSql: createRawSqlCache(db), bucketCache: new Map(), configCache: new Map(), batch: createCommitBatch() };
   const known = new Set((db.prepare('SELECT file FROM blobs WHERE file IS NOT NULL').pluck().all() as string[]));
   const orphansRemoved = blobs.cleanOrphans((f) => known.has(f));
   return {

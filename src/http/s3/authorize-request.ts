@@ -139,8 +139,23 @@ export function checkPermission(a: AuthorizationInput, perm: Permission, now: nu
   return undefined;
 }
 
+/**
+ * Fast path, same decision as the full evaluation: an account's root user acting on its own bucket
+ * (or on no bucket) is allowed unless a bucket policy says otherwise. Building the permissions was
+ * a tenth of a 1 KiB GET's CPU.
+ */
+function rootOfOwnBucket(a: AuthorizationInput): boolean {
+  const p = a.principal;
+  if (p?.kind !== 'root' || a.op === 'CopyObject' || a.op === 'UploadPartCopy') return false;
+  if (a.bucket === undefined) return true;
+  const b = findBucket(a.deps.store, a.bucket);
+  if (!b) return true; // the handler answers NoSuchBucket
+  return b.owner === p.accountId && resourcePolicyOf(a.deps, b.name) === undefined;
+}
+
 /** Authorizes every permission the request needs; throws the first denial. */
 export function authorizeRequest(a: AuthorizationInput, body?: RequestBodyFacts): void {
+  if (rootOfOwnBucket(a)) return;
   const now = Date.now();
   for (const perm of requiredPermissions(a.op, catalogRequest(a, body, now))) {
     const denied = checkPermission(a, perm, now);
