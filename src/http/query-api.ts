@@ -9,6 +9,7 @@
  * errors are answered with the codes IAM and STS use (InvalidClientTokenId, SignatureDoesNotMatch,
  * ExpiredToken, IncompleteSignature, MissingAuthenticationToken), in their `<ErrorResponse>`.
  */
+import { knownIamActions, knownStsActions } from './iam/known-actions.js';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { checkSessionToken } from '../auth/credentials.js';
 import type { IamContext } from '../auth/iam-authorize.js';
@@ -158,7 +159,11 @@ export async function handleQueryApi(service: QueryService, req: IncomingMessage
     if (action === '') throw new IamError('MissingAction', 'Missing Action');
     const version = params.get('Version');
     const handler = Object.hasOwn(svc.handlers, action) ? svc.handlers[action] : undefined;
-    if (handler === undefined) throw new IamError('InvalidAction', `The action ${action} is not valid for this web service.`);
+    if (handler === undefined) {
+      const known = service === 'iam' ? knownIamActions : knownStsActions;
+      if (known.has(action)) throw new IamError('NotImplemented', `s3batch does not implement ${service}:${action}.`);
+      throw new IamError('InvalidAction', `The action ${action} is not valid for this web service.`);
+    }
     if (version !== undefined && version !== svc.version) throw new IamError('InvalidAction', `Could not find operation ${action} for version ${version}`);
     params.delete('Action');
     params.delete('Version');

@@ -8,6 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/server.js';
 import { s3Handlers } from '../../src/http/s3/handlers.js';
+import { IamHandlers } from '../../src/http/iam/handlers.js';
+import { StsHandlers } from '../../src/http/sts/handlers.js';
+import { IAMClient, TagUserCommand } from '@aws-sdk/client-iam';
+import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, startInProcess } from '../helpers/server.js';
 
 function sdkOperations(client: string): string[] {
   const dir = join(repoRoot, 'node_modules', '@aws-sdk', client, 'dist-types', 'commands');
@@ -42,9 +46,34 @@ test('every S3 operation has a row whose status matches the handler table', () =
   for (const op of Object.keys(s3Handlers)) assert.ok(rows.has(op), `handler ${op} is not documented`);
 });
 
-test('every S3 Control, IAM and STS operation has a row', () => {
-  for (const [client, heading] of [['client-s3-control', 'Amazon S3 Control'], ['client-iam', 'AWS IAM'], ['client-sts', 'AWS STS']] as const) {
+test('every S3 Control operation has a row', () => {
+  const rows = section(doc, 'Amazon S3 Control');
+  for (const op of sdkOperations('client-s3-control')) assert.ok(rows.has(op), `docs/compatibility.md lists no S3 Control operation ${op}`);
+});
+
+test('every IAM and STS operation has a row whose status matches the Query API handlers', () => {
+  for (const [client, heading, handlers] of [['client-iam', 'AWS IAM', IamHandlers], ['client-sts', 'AWS STS', StsHandlers]] as const) {
     const rows = section(doc, heading);
-    for (const op of sdkOperations(client)) assert.ok(rows.has(op), `docs/compatibility.md lists no ${heading} operation ${op}`);
+    for (const op of sdkOperations(client)) {
+      const status = rows.get(op);
+      assert.ok(status, `docs/compatibility.md lists no ${heading} operation ${op}`);
+      const handled = Object.hasOwn(handlers, op);
+      assert.equal(status !== 'NotImplemented', handled, `${heading} ${op} is documented as ${status} but ${handled ? 'has' : 'has no'} handler`);
+    }
+  }
+});
+
+test('a real IAM operation s3batch does not serve answers NotImplemented', async () => {
+  const server = await startInProcess();
+  const iam = new IAMClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY }, maxAttempts: 1 });
+  try {
+    await assert.rejects(iam.send(new TagUserCommand({ UserName: 'bob', Tags: [{ Key: 'k', Value: 'v' }] })), (e: Error & { $metadata?: { httpStatusCode?: number } }) => {
+      assert.equal(e.name, 'NotImplemented');
+      assert.equal(e.$metadata?.httpStatusCode, 501);
+      return true;
+    });
+  } finally {
+    iam.destroy();
+    await server.stop();
   }
 });
