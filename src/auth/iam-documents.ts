@@ -8,7 +8,7 @@ import type { ControlQuery } from '../db/control-db.js';
 import { findRoleByName, findUserByName } from '../db/iam-principals.js';
 import { IamError } from './iam-errors.js';
 import { parseIamArn } from './iam-types.js';
-import { parsePolicyDocument, principalArns, type ParseOptions } from './policy/parse.js';
+import { parsePolicyDocument, principalArns, type ParseOptions, policySize } from './policy/parse.js';
 import { PolicyDocumentError, type PolicyDocument, type PolicyKind } from './policy/types.js';
 
 /** IAM's default quotas, in characters without white space. */
@@ -23,15 +23,8 @@ export const PolicyQuota = {
   TrustPolicy: 2048,
 } as const;
 
-/** The size IAM counts against its quotas: characters other than white space. */
-export function policySize(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) n++;
-  }
-  return n;
-}
+/** The size IAM counts against its quotas (the policy engine's count: characters other than white space). */
+export { policySize };
 
 export function parseDocument(text: string, kind: PolicyKind, opts: ParseOptions = {}): PolicyDocument {
   try {
