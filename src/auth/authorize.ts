@@ -73,8 +73,8 @@ import type { Acl, Permission as AclPermission } from '../store/types.js';
 
 /**
  * A resource-based policy compiled for the authorizer: the whole document, and its Allow
- * statements with the account-level principals (`"111122223333"`, `arn:aws:iam::111122223333:root`)
- * taken out — an Allow of the second says the policy names the principal itself (rule 4).
+ * statements with the account-level principals (`"111122223333"`, `arn:aws:iam::111122223333:root`,
+ * a `CanonicalUser` id) taken out — an Allow of the second says the policy names the principal itself (rule 4).
  */
 export interface ResourcePolicy {
   readonly policy: CompiledPolicy;
@@ -103,7 +103,8 @@ function directAllows(doc: PolicyDocument): PolicyDocument | null {
     let named = false;
     for (const type of Object.keys(s.Principal)) {
       const values = s.Principal[type]!;
-      const kept = type === 'AWS' ? values.filter((v) => !ACCOUNT_PRINCIPAL.test(v)) : values;
+      // A canonical user id names an account too (policy/principal.ts).
+      const kept = type === 'AWS' ? values.filter((v) => !ACCOUNT_PRINCIPAL.test(v)) : type === 'CanonicalUser' ? [] : values;
       if (kept.length > 0) {
         block[type] = kept;
         named = true;

@@ -79,6 +79,15 @@ const JOB_EXISTING = ['s3:existingjoboperation', 's3:existingjobpriority', 'aws:
 /** Keys every s3: action supports; the catalog fills those it can derive from the request. */
 export const COMMON_S3_KEYS = ['s3:authtype', 's3:signatureversion', 's3:signatureage', 's3:x-amz-content-sha256', 's3:resourceaccount', 's3:tlsversion'] as const;
 
+/**
+ * Global keys (IAM User Guide, "AWS global condition context keys") that every action carries when
+ * the request has them, and that the catalog derives from the request itself: aws:Referer and
+ * aws:UserAgent from their headers (the S3 User Guide's "restricting access to a specific HTTP
+ * referer" bucket policy reads the first), and aws:ResourceAccount — the same value as
+ * s3:ResourceAccount, which the caller adds (`withContext`).
+ */
+export const GLOBAL_REQUEST_KEYS = ['aws:referer', 'aws:useragent', 'aws:resourceaccount'] as const;
+
 export const actionConditionKeys = {
   's3:ListAllMyBuckets': [],
   's3:CreateBucket': [...ACL_KEYS, 's3:locationconstraint', 's3:x-amz-object-ownership', 'aws:requesttag/', 'aws:tagkeys'],
@@ -158,6 +167,7 @@ export function actionSupportsKey(action: CatalogAction, key: string): boolean {
   const keys: readonly string[] = actionConditionKeys[action];
   if (keys.includes(key)) return true;
   for (const k of keys) if (k.endsWith('/') && key.startsWith(k)) return true;
+  if ((GLOBAL_REQUEST_KEYS as readonly string[]).includes(key)) return true;
   return action.startsWith('s3:') && (COMMON_S3_KEYS as readonly string[]).includes(key);
 }
 
@@ -448,6 +458,11 @@ function requestKeys(op: CatalogOperation, req: CatalogRequest): Map<string, Con
     const v = headerOf(req, h);
     if (v !== undefined) keys.set(`s3:${h}`, v);
   }
+  // Global keys read from the request.
+  const referer = headerOf(req, 'referer');
+  if (referer !== undefined) keys.set('aws:referer', referer);
+  const userAgent = headerOf(req, 'user-agent');
+  if (userAgent !== undefined) keys.set('aws:useragent', userAgent);
   // Listing.
   for (const p of ['prefix', 'delimiter', 'max-keys'] as const) {
     const v = q.get(p);
@@ -609,10 +624,17 @@ export function requiredPermissions(op: CatalogOperation, req: CatalogRequest): 
   return out;
 }
 
-/** A permission with more condition keys (s3:ResourceAccount, aws:SourceIp…), lower-cased. */
+/**
+ * A permission with more condition keys (s3:ResourceAccount, aws:SourceIp…), lower-cased.
+ * s3:ResourceAccount also sets aws:ResourceAccount: both name the account that owns the resource.
+ */
 export function withContext(p: Permission, entries: Iterable<readonly [string, ContextValue]>): Permission {
   const context = new Map(p.context);
-  for (const [k, v] of entries) context.set(k.toLowerCase(), v);
+  for (const [k, v] of entries) {
+    const key = k.toLowerCase();
+    context.set(key, v);
+    if (key === 's3:resourceaccount' && !context.has('aws:resourceaccount')) context.set('aws:resourceaccount', v);
+  }
   return { ...p, context };
 }
 

@@ -2,14 +2,16 @@
  * Principal / NotPrincipal matching for resource and trust policies.
  *
  * `"*"` and `{"AWS":"*"}` name everyone, anonymous callers included. An account id or
- * `arn:aws:iam::<acct>:root` names every principal of that account — an *account-level* match: the
- * account still has to grant the permission through its own identity policies, which is the
- * authorizer's business, so it is reported separately. A role ARN names the role's sessions
+ * `arn:aws:iam::<acct>:root` (or the account's S3 canonical user id, `"CanonicalUser"`) names every
+ * principal of that account — an *account-level* match: the account still has to grant the
+ * permission through its own identity policies, which is the authorizer's business, so it is
+ * reported separately. A role ARN names the role's sessions
  * (`arn:aws:sts::<acct>:assumed-role/<role>/<session>`); role names are unique per account whatever
- * their path, so the session is matched on account and name. Users, sessions, services, federated
- * and canonical users are matched exactly. Unique ids (`AIDA…`, left behind when a named principal is
+ * their path, so the session is matched on account and name. Users, sessions, services and
+ * federated users are matched exactly. Unique ids (`AIDA…`, left behind when a named principal is
  * deleted) match nothing.
  */
+import { canonicalIdOf } from '../credentials.js';
 import type { PrincipalBlock, RequestPrincipal } from './types.js';
 
 export const PrincipalMatch = { Match: 'Match', AccountLevel: 'AccountLevelMatch', NoMatch: 'NoMatch' } as const;
@@ -37,6 +39,17 @@ function sessionKey(p: RequestPrincipal): RoleKey | null {
     sessionKeys.set(p, k);
   }
   return k;
+}
+
+// Canonical ids are a SHA-256 of the account id: once per principal object (principals are long-lived).
+const canonicalIds = new WeakMap<RequestPrincipal, string>();
+function canonicalIdOfPrincipal(p: RequestPrincipal): string {
+  let id = canonicalIds.get(p);
+  if (id === undefined) {
+    id = canonicalIdOf(p.accountId!);
+    canonicalIds.set(p, id);
+  }
+  return id;
 }
 
 /** One value of a principal block, compiled. */
@@ -67,7 +80,13 @@ function compileValue(type: string, value: string): ValueMatcher {
     return (p) => (p.kind !== 'anonymous' && p.kind !== 'service' && p.arn === value ? 'Match' : 'NoMatch');
   }
   if (type === 'Service') return (p) => (p.kind === 'service' && p.arn === value ? 'Match' : 'NoMatch');
-  // Federated and CanonicalUser principals are matched on their exact identifier.
+  if (type === 'CanonicalUser') {
+    // An account's canonical user id is another name for the account (S3 User Guide, "Principal":
+    // "both of these IDs identify the same account"): an account-level match, like its root ARN.
+    const id = value.toLowerCase();
+    return (p) => (p.kind !== 'anonymous' && p.kind !== 'service' && p.accountId !== null && canonicalIdOfPrincipal(p) === id ? 'AccountLevelMatch' : 'NoMatch');
+  }
+  // Federated principals are matched on their exact identifier.
   return (p) => (p.kind !== 'anonymous' && p.arn === value ? 'Match' : 'NoMatch');
 }
 
