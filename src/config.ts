@@ -20,6 +20,14 @@ export interface RestoreDelays {
   readonly Bulk: number;
 }
 
+/** Batch jobs: periods of the store's sweeps (src/jobs/store.ts `sweep`). */
+export interface JobsConfig {
+  /** A job awaiting confirmation (Suspended) longer than this fails (AWS console: 30 days). */
+  readonly confirmationTimeoutDays: number;
+  /** Terminated jobs are deleted this long after they end (AWS: 90 days); ListJobs shows the same window. */
+  readonly retentionDays: number;
+}
+
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -38,6 +46,7 @@ export interface Config {
   readonly fsync: boolean;
   /** Log each request to stderr. */
   readonly logRequests: boolean;
+  readonly jobs: JobsConfig;
 }
 
 export class ConfigError extends Error {
@@ -57,6 +66,7 @@ const defaults = {
   maxClockSkewMs: 15 * 60 * 1000,
   fsync: true,
   logRequests: false,
+  jobs: { confirmationTimeoutDays: 30, retentionDays: 90 },
 } as const;
 
 type Flags = Record<string, string | boolean>;
@@ -95,6 +105,15 @@ function int(v: unknown, what: string, min: number, max: number): number | undef
   if (s === undefined) return undefined;
   const n = Number(s);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${what} must be an integer from ${min} to ${max}, got '${s}'`);
+  return n;
+}
+
+/** A positive number of days (fractions allowed: tests and demos use minutes). */
+function days(v: unknown, what: string): number | undefined {
+  const s = str(v, what);
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (!Number.isFinite(n) || n <= 0 || n > 36500) throw new ConfigError(`${what} must be a number of days above 0 and at most 36500, got '${s}'`);
   return n;
 }
 
@@ -154,6 +173,7 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
   const f = file ? loadFile(file) : {};
   const pick = (flag: string, envName: string, key: string): unknown => flags[flag] ?? env[envName] ?? f[key];
   const restore = (f.restoreDelays ?? {}) as Record<string, unknown>;
+  const jobs = (f.jobs ?? {}) as Record<string, unknown>;
   const keyId = str(pick('root-access-key-id', 'S3BATCH_ROOT_ACCESS_KEY_ID', 'rootAccessKeyId'), 'root access key id');
   const secret = str(pick('root-secret-access-key', 'S3BATCH_ROOT_SECRET_ACCESS_KEY', 'rootSecretAccessKey'), 'root secret access key');
   if (!!keyId !== !!secret) throw new ConfigError('S3BATCH_ROOT_ACCESS_KEY_ID and S3BATCH_ROOT_SECRET_ACCESS_KEY go together: set both or neither');
@@ -173,5 +193,9 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     maxClockSkewMs: defaults.maxClockSkewMs,
     fsync: bool(pick('fsync', 'S3BATCH_FSYNC', 'fsync'), 'fsync') ?? defaults.fsync,
     logRequests: bool(pick('log-requests', 'S3BATCH_LOG_REQUESTS', 'logRequests'), 'log requests') ?? defaults.logRequests,
+    jobs: {
+      confirmationTimeoutDays: days(env.S3BATCH_JOB_CONFIRMATION_TIMEOUT_DAYS ?? jobs.confirmationTimeoutDays, 'jobs.confirmationTimeoutDays') ?? defaults.jobs.confirmationTimeoutDays,
+      retentionDays: days(env.S3BATCH_JOB_RETENTION_DAYS ?? jobs.retentionDays, 'jobs.retentionDays') ?? defaults.jobs.retentionDays,
+    },
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
+import { jobsMigration } from './migration-0002-jobs.js';
 
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_iam': {
@@ -118,4 +119,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
       await db.schema.createIndex('sts_sessions_expiry').on('sts_sessions').columns(['expires_at']).execute();
     },
   },
+  '0002_jobs': jobsMigration,
 };

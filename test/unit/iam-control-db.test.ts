@@ -23,7 +23,7 @@ describe('control database', () => {
     await a.close();
     const b = await openControlDb(dir);
     const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(b.db);
-    assert.deepEqual(applied.rows.map((r) => r.name), ['0001_iam']);
+    assert.deepEqual(applied.rows.map((r) => r.name), ['0001_iam', '0002_jobs']);
     assert.equal((await findUserByName(b.db, '000000000000', 'ONE'))?.user_id, 'AIDAONE');
     const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(b.db);
     assert.equal(mode.rows[0]!.journal_mode, 'wal');
