@@ -13,6 +13,10 @@ import { sweepExpiredSessions } from './auth/sts.js';
 import type { ControlDb } from './db/control-db.js';
 import { openControlDb } from './db/open.js';
 import { openStore, type OpenedStore } from './store/open.js';
+import type { JobStore } from './jobs/store.js';
+import { createSqlJobStore } from './jobs/store-sql.js';
+import type { JobEngine } from './jobs/engine/engine.js';
+import { createServerJobEngine, type JobRuntimeOptions } from './jobs/engine/wire.js';
 import { createHttpServer } from './http/server.js';
 import { s3Handlers } from './http/s3/handlers.js';
 
@@ -24,6 +28,10 @@ export interface App {
   readonly controlDb: ControlDb;
   /** IAM and STS: what the Query API (src/http/query-api.ts) and the authorizers use. */
   readonly iam: IamContext;
+  /** Batch jobs (src/jobs/store.ts), in the control-plane database. */
+  readonly jobs: JobStore;
+  /** Runs batch jobs: prepares them, runs their tasks, writes their reports (src/jobs/engine/). */
+  readonly jobEngine: JobEngine;
   /** The bound address (port 0 in the config resolves here). */
   readonly url: string;
   readonly port: number;
@@ -32,6 +40,9 @@ export interface App {
 
 /** How often expired STS sessions are swept (a few rows per sweep; sessions last ≥ 15 minutes). */
 const SESSION_SWEEP_MS = 10 * 60 * 1000;
+/** How often jobs awaiting confirmation too long are failed and old terminated jobs deleted (periods are days). */
+const JOB_SWEEP_MS = 10 * 60 * 1000;
+const DAY_MS = 86_400_000;
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
@@ -43,7 +54,7 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
   });
 }
 
-export async function startApp(config: Config, log: (msg: string) => void = (m) => process.stderr.write(m + '\n')): Promise<App> {
+export async function startApp(config: Config, log: (msg: string) => void = (m) => process.stderr.write(m + '\n'), jobRuntime: JobRuntimeOptions = {}): Promise<App> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const controlDb = await openControlDb(config.dataDir);
   let iam: IamContext;
@@ -59,7 +70,16 @@ export async function startApp(config: Config, log: (msg: string) => void = (m) 
   sweeper.unref();
   const store = openStore(config.dataDir, { inlineThreshold: config.inlineThreshold, fsync: config.fsync, restoreDelays: config.restoreDelays });
   if (store.orphansRemoved > 0) log(`store: removed ${store.orphansRemoved} orphan file(s) left by an interrupted write`);
-  const deps = { config, store: store.ctx, credentials, log, s3: s3Handlers, iam };
+  const jobs = createSqlJobStore(controlDb);
+  const sweepJobs = (): Promise<void> =>
+    jobs
+      .sweep(Date.now(), { confirmationTimeoutMs: config.jobs.confirmationTimeoutDays * DAY_MS, retentionMs: config.jobs.retentionDays * DAY_MS })
+      .then(() => undefined, (e: unknown) => log(`jobs: sweep failed: ${(e as Error).message}`));
+  await sweepJobs();
+  const jobSweeper = setInterval(() => void sweepJobs(), JOB_SWEEP_MS);
+  jobSweeper.unref();
+  const jobEngine = createServerJobEngine({ store: store.ctx, credentials, iam, jobs, region: config.region, log }, jobRuntime);
+  const deps = { config, store: store.ctx, credentials, log, s3: s3Handlers, iam, jobs, jobEngine };
   const servers: Server[] = [createHttpServer(deps)];
   const addr = await listen(servers[0]!, config.port, config.host === 'localhost' ? '127.0.0.1' : config.host);
   if (config.host === 'localhost') {
@@ -73,12 +93,15 @@ export async function startApp(config: Config, log: (msg: string) => void = (m) 
     }
   }
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  jobEngine.start();
   return {
     config,
     credentials,
     store,
     controlDb,
     iam,
+    jobs,
+    jobEngine,
     url: `http://${host}:${addr.port}`,
     port: addr.port,
     async close() {
@@ -93,6 +116,8 @@ export async function startApp(config: Config, log: (msg: string) => void = (m) 
         ),
       );
       clearInterval(sweeper);
+      clearInterval(jobSweeper);
+      await jobEngine.stop();
       store.close();
       await controlDb.close();
     },

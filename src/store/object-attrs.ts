@@ -27,7 +27,7 @@ const DAY_MS = 86_400_000;
 /** What the request does to the version: read it, or change it. Changes to a delete marker are refused even when it is current. */
 type Access = { readonly method: string; readonly write: boolean };
 
-function deleteMarkerError(r: VersionRow, method: string): S3Error {
+export function deleteMarkerError(r: Pick<VersionRow, 'version_id' | 'mtime'>, method: string): S3Error {
   return new S3Error(
     'MethodNotAllowed',
     'The specified method is not allowed against this resource.',
@@ -37,7 +37,7 @@ function deleteMarkerError(r: VersionRow, method: string): S3Error {
 }
 
 /** The version row a sub-resource request addresses (inside the caller's transaction when it writes). */
-function addressedRow(ctx: StoreContext, bucket: string, key: string, versionId: string | undefined, access: Access): VersionRow {
+export function addressedRow(ctx: StoreContext, bucket: string, key: string, versionId: string | undefined, access: Access): VersionRow {
   if (versionId !== undefined) {
     if (!isValidVersionId(versionId)) throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: versionId });
     const r = ctx.sql('SELECT * FROM versions WHERE bucket = ? AND key = ? AND version_id = ?').get(bucket, key, versionId) as VersionRow | undefined;
