@@ -11,6 +11,8 @@ export interface ControlDeps {
   /** The job store (src/jobs/store.ts), built in app.ts. */
   readonly jobs: JobStore;
   readonly log: (msg: string) => void;
+  /** Tells the job engine a job changed, so it picks it up now rather than at its next poll. */
+  readonly jobEngine?: { wake(): void };
   /** The clock (epoch ms); Date.now unless a test injects one. */
   readonly now?: () => number;
 }

@@ -79,6 +79,7 @@ async function createJob(c: ControlCtx): Promise<void> {
   if (r.conflict) {
     throw new ControlError('IdempotencyException', `The ClientRequestToken '${clip(p.clientRequestToken, 64)}' was already used for a different CreateJob request (job ${r.conflict.id}): use a new token for a new job.`);
   }
+  c.deps.jobEngine?.wake();
   reply(c, 'CreateJobResult', { JobId: r.job.id });
 }
 
@@ -133,6 +134,7 @@ async function updateJobPriority(c: ControlCtx): Promise<void> {
     if (!r.job) throw noSuchJob(job.id);
     throw badRequest(`The job is ${r.job.status}: the priority of a terminated job cannot change.`);
   }
+  c.deps.jobEngine?.wake();
   reply(c, 'UpdateJobPriorityResult', { JobId: r.job.id, Priority: r.job.priority });
 }
 
@@ -154,6 +156,7 @@ async function updateJobStatus(c: ControlCtx): Promise<void> {
     }
     const r = await c.deps.jobs.transition(job.id, [plan.from], plan.to, reason !== undefined ? { statusUpdateReason: reason } : {}, c.now);
     if (r.ok) {
+      c.deps.jobEngine?.wake();
       reply(c, 'UpdateJobStatusResult', { JobId: r.job.id, Status: r.job.status, StatusUpdateReason: reason });
       return;
     }
