@@ -78,7 +78,18 @@ export async function startApp(config: Config, log: (msg: string) => void = (m) 
   await sweepJobs();
   const jobSweeper = setInterval(() => void sweepJobs(), JOB_SWEEP_MS);
   jobSweeper.unref();
-  const jobEngine = createServerJobEngine({ store: store.ctx, credentials, iam, jobs, region: config.region, log }, jobRuntime);
+  // Options given by the caller (tests, benchmarks) win over the configuration's.
+  const engineFromConfig = {
+    ...(config.jobs.maxTasks !== undefined ? { maxTasks: config.jobs.maxTasks } : {}),
+    ...(config.jobs.maxTasksPerJob !== undefined ? { maxTasksPerJob: config.jobs.maxTasksPerJob } : {}),
+  };
+  const runtime: JobRuntimeOptions = {
+    lambdaFunctions: config.lambdaFunctions,
+    storage: config.storage,
+    ...jobRuntime,
+    engine: { ...engineFromConfig, ...jobRuntime.engine },
+  };
+  const jobEngine = createServerJobEngine({ store: store.ctx, credentials, iam, jobs, region: config.region, log }, runtime);
   const deps = { config, store: store.ctx, credentials, log, s3: s3Handlers, iam, jobs, jobEngine };
   const servers: Server[] = [createHttpServer(deps)];
   const addr = await listen(servers[0]!, config.port, config.host === 'localhost' ? '127.0.0.1' : config.host);

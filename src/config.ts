@@ -26,7 +26,22 @@ export interface JobsConfig {
   readonly confirmationTimeoutDays: number;
   /** Terminated jobs are deleted this long after they end (AWS: 90 days); ListJobs shows the same window. */
   readonly retentionDays: number;
+  /** Tasks in flight in this process, all jobs together (engine default when unset). */
+  readonly maxTasks?: number;
+  /** Tasks in flight for one job (engine default when unset). */
+  readonly maxTasksPerJob?: number;
 }
+
+/** A Lambda function for LambdaInvoke jobs: an HTTP endpoint registered under a function ARN. */
+export interface LambdaFunctionConfig {
+  readonly arn: string;
+  readonly url: string;
+}
+
+/** Where batch tasks reach objects: the embedded store, or any S3-compatible endpoint. */
+export type JobStorageConfig =
+  | { readonly kind: 'embedded' }
+  | { readonly kind: 'remote'; readonly endpoint: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string; readonly assumeRole?: boolean };
 
 export interface Config {
   readonly host: string;
@@ -47,6 +62,8 @@ export interface Config {
   /** Log each request to stderr. */
   readonly logRequests: boolean;
   readonly jobs: JobsConfig;
+  readonly lambdaFunctions: readonly LambdaFunctionConfig[];
+  readonly storage: JobStorageConfig;
 }
 
 export class ConfigError extends Error {
@@ -164,6 +181,37 @@ function parseAccounts(v: unknown): AccountConfig[] {
   });
 }
 
+function parseLambdaFunctions(v: unknown): LambdaFunctionConfig[] {
+  if (v === undefined || v === null) return [];
+  const list = (v as Record<string, unknown>).functions;
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list)) throw new ConfigError('lambda.functions must be a list of { arn, url }');
+  return list.map((x, i) => {
+    const r = (x ?? {}) as Record<string, unknown>;
+    const arn = str(r.arn, `lambda.functions[${i}].arn`);
+    const url = str(r.url, `lambda.functions[${i}].url`);
+    if (!arn || !/^arn:aws[a-z-]*:lambda:[a-z0-9-]*:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/.test(arn)) {
+      throw new ConfigError(`lambda.functions[${i}].arn must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>), got '${arn ?? ''}'`);
+    }
+    if (!url || !/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError(`lambda.functions[${i}].url must be an http(s) URL, got '${url ?? ''}'`);
+    return { arn, url };
+  });
+}
+
+function parseStorage(v: unknown): JobStorageConfig {
+  if (v === undefined || v === null) return { kind: 'embedded' };
+  const r = v as Record<string, unknown>;
+  const kind = str(r.kind, 'storage.kind') ?? 'embedded';
+  if (kind === 'embedded') return { kind };
+  if (kind !== 'remote') throw new ConfigError(`storage.kind must be embedded or remote, got '${kind}'`);
+  const need = (k: string): string => {
+    const s = str(r[k], `storage.${k}`);
+    if (!s) throw new ConfigError(`storage.${k} is required for remote storage`);
+    return s;
+  };
+  return { kind, endpoint: need('endpoint'), region: need('region'), accessKeyId: need('accessKeyId'), secretAccessKey: need('secretAccessKey'), assumeRole: bool(r.assumeRole, 'storage.assumeRole') };
+}
+
 /**
  * Resolves the configuration. `env` is the process environment, `flags` the parsed command line.
  * Precedence: flags > env > config file > defaults.
@@ -196,6 +244,10 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     jobs: {
       confirmationTimeoutDays: days(env.S3BATCH_JOB_CONFIRMATION_TIMEOUT_DAYS ?? jobs.confirmationTimeoutDays, 'jobs.confirmationTimeoutDays') ?? defaults.jobs.confirmationTimeoutDays,
       retentionDays: days(env.S3BATCH_JOB_RETENTION_DAYS ?? jobs.retentionDays, 'jobs.retentionDays') ?? defaults.jobs.retentionDays,
+      maxTasks: int(env.S3BATCH_JOB_MAX_TASKS ?? jobs.maxTasks, 'jobs.maxTasks', 1, 100_000),
+      maxTasksPerJob: int(env.S3BATCH_JOB_MAX_TASKS_PER_JOB ?? jobs.maxTasksPerJob, 'jobs.maxTasksPerJob', 1, 100_000),
     },
+    lambdaFunctions: parseLambdaFunctions(f.lambda),
+    storage: parseStorage(f.storage),
   };
 }
