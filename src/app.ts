@@ -18,6 +18,7 @@ import { createSqlJobStore } from './jobs/store-sql.js';
 import type { JobEngine } from './jobs/engine/engine.js';
 import { createServerJobEngine, type JobRuntimeOptions } from './jobs/engine/wire.js';
 import { createHttpServer } from './http/server.js';
+import { startWebhookDispatcher } from './jobs/events/webhooks.js';
 import { s3Handlers } from './http/s3/handlers.js';
 
 export interface App {
@@ -105,6 +106,8 @@ export async function startApp(config: Config, log: (msg: string) => void = (m) 
   }
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   jobEngine.start();
+  // Job events to the configured webhooks, from each one's persisted cursor.
+  const webhooks = startWebhookDispatcher(config.webhooks, { jobs, region: config.region, dataDir: config.dataDir, fsync: config.fsync, log });
   return {
     config,
     credentials,
@@ -129,6 +132,7 @@ export async function startApp(config: Config, log: (msg: string) => void = (m) 
       clearInterval(sweeper);
       clearInterval(jobSweeper);
       await jobEngine.stop();
+      await webhooks.stop();
       store.close();
       await controlDb.close();
     },

@@ -43,6 +43,16 @@ export type JobStorageConfig =
   | { readonly kind: 'embedded' }
   | { readonly kind: 'remote'; readonly endpoint: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string; readonly assumeRole?: boolean };
 
+/** A webhook that receives job events (src/jobs/events/webhooks.ts). */
+export interface WebhookConfig {
+  readonly url: string;
+  readonly secret: string;
+  /** Only these event types (default: all). */
+  readonly events?: readonly ('JobCreated' | 'JobStatusChanged')[];
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+}
+
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -64,6 +74,7 @@ export interface Config {
   readonly jobs: JobsConfig;
   readonly lambdaFunctions: readonly LambdaFunctionConfig[];
   readonly storage: JobStorageConfig;
+  readonly webhooks: readonly WebhookConfig[];
 }
 
 export class ConfigError extends Error {
@@ -212,6 +223,31 @@ function parseStorage(v: unknown): JobStorageConfig {
   return { kind, endpoint: need('endpoint'), region: need('region'), accessKeyId: need('accessKeyId'), secretAccessKey: need('secretAccessKey'), assumeRole: bool(r.assumeRole, 'storage.assumeRole') };
 }
 
+function parseWebhooks(v: unknown): WebhookConfig[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ConfigError('webhooks must be a list of { url, secret, events }');
+  return v.map((x, i) => {
+    if (typeof x !== 'object' || x === null) throw new ConfigError(`webhooks[${i}] must be a mapping`);
+    const r = x as Record<string, unknown>;
+    const url = str(r.url, `webhooks[${i}].url`);
+    if (!url || !/^https?:\/\/[^\s/]+[^\s]*$/.test(url)) throw new ConfigError(`webhooks[${i}].url must be an http(s) URL, got '${url ?? ''}'`);
+    // The secret itself never appears in a message.
+    const secret = str(r.secret, `webhooks[${i}].secret`);
+    if (!secret || secret.length < 16) throw new ConfigError(`webhooks[${i}].secret must be at least 16 characters`);
+    let events: ('JobCreated' | 'JobStatusChanged')[] | undefined;
+    if (r.events !== undefined && r.events !== null) {
+      if (!Array.isArray(r.events) || r.events.length === 0) throw new ConfigError(`webhooks[${i}].events must be a non-empty list of JobCreated, JobStatusChanged`);
+      events = r.events.map((e, j) => {
+        if (e !== 'JobCreated' && e !== 'JobStatusChanged') throw new ConfigError(`webhooks[${i}].events[${j}] must be JobCreated or JobStatusChanged, got '${String(e)}'`);
+        return e;
+      });
+    }
+    const retryBaseMs = int(r.retryBaseMs, `webhooks[${i}].retryBaseMs`, 1, 3_600_000);
+    const retryMaxMs = int(r.retryMaxMs, `webhooks[${i}].retryMaxMs`, 1, 86_400_000);
+    return { url, secret, ...(events ? { events } : {}), ...(retryBaseMs !== undefined ? { retryBaseMs } : {}), ...(retryMaxMs !== undefined ? { retryMaxMs } : {}) };
+  });
+}
+
 /**
  * Resolves the configuration. `env` is the process environment, `flags` the parsed command line.
  * Precedence: flags > env > config file > defaults.
@@ -249,5 +285,6 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     },
     lambdaFunctions: parseLambdaFunctions(f.lambda),
     storage: parseStorage(f.storage),
+    webhooks: parseWebhooks(f.webhooks),
   };
 }
