@@ -31,7 +31,6 @@ import { finishJob } from './finish.js';
 import { Limiter } from './limiter.js';
 import { defaultEngineOptions, type EngineOptions } from './options.js';
 import { prepareJob } from './prepare.js';
-import { sleep } from './retry.js';
 import { actionCheckFor, assumeJobRole } from './role.js';
 import { runSegment } from './run-segment.js';
 
@@ -69,16 +68,21 @@ export function createJobEngine(deps: EngineDeps, overrides: Partial<EngineOptio
     for (const w of wakers) w();
   };
   const wakers = new Set<() => void>();
-  const nap = async (): Promise<void> => {
-    let w!: () => void;
-    const p = new Promise<void>((r) => (w = r));
-    wakers.add(w);
-    try {
-      await Promise.race([sleep(options.pollMs, stopper.signal).catch(() => undefined), p]);
-    } finally {
-      wakers.delete(w);
-    }
-  };
+  // Waits one poll interval, or less when woken or stopped; every exit removes its timer and
+  // listener (a wake used to leave the sleep's abort listener behind until the timer fired).
+  const nap = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        stopper.signal.removeEventListener('abort', done);
+        wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, options.pollMs);
+      wakers.add(done);
+      if (stopper.signal.aborted) done();
+      else stopper.signal.addEventListener('abort', done, { once: true });
+    });
 
   async function failRunningJob(job: Job, code: string, reason: string): Promise<void> {
     await deps.jobs.transition(job.id, RUNNING_STATUSES, 'Failing', { failureReasons: [{ failureCode: code, failureReason: truncateReason(reason) }] }, deps.now());
