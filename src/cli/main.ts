@@ -5,11 +5,14 @@
  */
 import { loadConfig, parseArgs, ConfigError } from '../config.js';
 import { startApp } from '../app.js';
+import { runJobs } from './jobs.js';
 
 const usage = `usage: s3batch <command> [options]
 
 commands:
   server    serve the S3 API (and later the jobs API, IAM and console) on one port
+  jobs      create, list, describe, confirm, cancel, reprioritize, watch Batch Operations jobs and
+            read their reports, over a server's S3 Control API ('s3batch jobs --help')
 
 server options (environment variable in brackets):
   --host HOST          address to listen on (default 127.0.0.1; 'localhost' also listens on ::1) [S3BATCH_HOST]
@@ -53,6 +56,14 @@ async function server(flags: Record<string, string | boolean>): Promise<void> {
 async function main(): Promise<void> {
   const { positional, flags } = parseArgs(process.argv.slice(2));
   const command = positional[0];
+  if (command === 'jobs') {
+    // Its own parser (boolean flags such as --json must not swallow the job id); its own --help.
+    // The package supports Node 20; the SDK's "will require node >=22" notice is noise here.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    const argv = process.argv.slice(2);
+    argv.splice(argv.indexOf('jobs'), 1);
+    process.exit(await runJobs(argv, { env: process.env, stdout: process.stdout, stderr: process.stderr }));
+  }
   if (flags.help || flags.h || command === 'help' || command === undefined) {
     process.stdout.write(usage);
     process.exit(command === undefined && !flags.help ? 2 : 0);
@@ -60,6 +71,8 @@ async function main(): Promise<void> {
   switch (command) {
     case 'server':
       await server(flags);
+      return;
+    case 'jobs': // handled above, before the top-level --help
       return;
     default:
       process.stderr.write(`s3batch: unknown command '${command}'\n${usage}`);
