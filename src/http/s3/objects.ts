@@ -5,14 +5,14 @@ import { S3Error } from '../../errors.js';
 import { getBucket } from '../../store/buckets.js';
 import { checksumHeaderName, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../../store/checksums.js';
 import { checkConditions } from '../../store/conditions.js';
-import { assertReadable, copyObject, deleteObject, getVersion, putObject, readVersion } from '../../store/objects.js';
-import { isValidVersionId } from '../../store/context.js';
+import { assertReadable, copyObjectIn, deleteObject, getVersion, putObject, readVersion, type BodyChecks, type CopyObjectInput } from '../../store/objects.js';
+import { commitBatchedRerunnable, isValidVersionId } from '../../store/context.js';
 import type { ObjectVersion } from '../../store/types.js';
-import { bodyOf, header, send, sendXml } from '../request.js';
+import { bodyOf, endSoon, header, readPlainBody, s3HeadOf, send, sendXml, writeS3Head } from '../request.js';
 import { isoDate, parseXml, renderXml, xmlList, xmlText, escapeXml } from '../xml.js';
 import { aclFromHeaders } from './acl.js';
 import { bucketOf, keyOf, ownerIdOf, type S3Ctx, type S3Handlers } from './context.js';
-import { bodyChecksFrom, lockHeadersFrom, objectHeadersFrom, readVerifiedBody, storageClassFrom, writeVersionHeaders } from './object-headers.js';
+import { bodyChecksFrom, contentMd5From, hasAmzHeaders, lockHeadersFrom, objectHeadersFrom, pushVersionHeaders, readVerifiedBody, setFlatHeader, storageClassFrom, type LockHeaders } from './object-headers.js';
 import { parseTagHeader } from './tags.js';
 
 const MAX_OBJECT_SIZE = 5 * 1024 ** 3; // 5 GiB for a single PUT, as AWS
@@ -29,35 +29,66 @@ function assertContentLength(c: S3Ctx): void {
   }
 }
 
+const aclHeaderNames = ['x-amz-acl', 'x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control'] as const;
+
+/** Whether the request names an ACL at all (else aclFromHeaders is null); ~1 µs less per PUT than asking it. */
+function asksForAcl(c: S3Ctx): boolean {
+  for (const name of aclHeaderNames) if (c.headers[name] !== undefined) return true;
+  return false;
+}
+
+const NO_LOCK: LockHeaders = Object.freeze({ lockMode: null, lockUntil: null, legalHold: false });
+
 async function putObjectHandler(c: S3Ctx): Promise<void> {
   const bucketName = bucketOf(c);
   const key = keyOf(c);
   const bucket = getBucket(c.deps.store, bucketName);
   assertContentLength(c);
-  const checks = bodyChecksFrom(c);
+  // Without any x-amz-* header (a plain presigned upload) the x-amz-* parsers below would all
+  // answer "none": skip them (the same values, ~1 µs less).
+  const amz = hasAmzHeaders(c);
+  const checks: BodyChecks = amz ? bodyChecksFrom(c) : { contentMd5: contentMd5From(c), checksumAlgorithm: undefined, checksumValue: undefined };
   const owner = c.principal.accountId;
-  const r = await putObject(c.deps.store, {
+  const store = c.deps.store;
+  const small = readPlainBody(c, store.options.inlineThreshold);
+  // putObject awaits it after its checks; a request refused before then must not leave it unhandled.
+  small?.catch(() => undefined);
+  const headers = objectHeadersFrom(c);
+  const storageClass = amz ? storageClassFrom(c) : 'STANDARD';
+  const tags = amz ? parseTagHeader(header(c, 'x-amz-tagging')) : [];
+  const acl = amz && asksForAcl(c) ? aclFromHeaders(c, ownerIdOf(c), ownerIdOf(c, bucket.owner)) : null;
+  const lock = amz ? lockHeadersFrom(c, bucket.objectLock, store.now()) : NO_LOCK;
+  // No object spread here: it defined the properties through V8's slow path on every PUT (with
+  // putObject's field-by-field input: ~99 → ~79 µs of server CPU per PUT, on a busy machine).
+  const r = await putObject(store, {
     bucket: bucketName,
     key,
-    body: bodyOf(c),
+    body: small ?? bodyOf(c),
     owner,
-    headers: objectHeadersFrom(c),
-    storageClass: storageClassFrom(c),
-    tags: parseTagHeader(header(c, 'x-amz-tagging')),
-    acl: aclFromHeaders(c, ownerIdOf(c), ownerIdOf(c, bucket.owner)),
-    ...lockHeadersFrom(c, bucket.objectLock, c.deps.store.now()),
-    ...checks,
+    headers,
+    storageClass,
+    tags,
+    acl,
+    lockMode: lock.lockMode,
+    lockUntil: lock.lockUntil,
+    legalHold: lock.legalHold,
+    contentMd5: checks.contentMd5,
+    checksumAlgorithm: checks.checksumAlgorithm,
+    checksumValue: checks.checksumValue,
     ifMatch: header(c, 'if-match'),
     ifNoneMatch: header(c, 'if-none-match'),
   });
-  const headers: Record<string, string> = { etag: `"${r.etag}"`, ...versionedHeader(c, bucketName, r.versionId) };
-  if (checks.checksumAlgorithm && r.checksum) {
-    headers[checksumHeaderName(checks.checksumAlgorithm)] = r.checksum;
-    headers['x-amz-checksum-type'] = 'FULL_OBJECT';
-  }
-  const sse = header(c, 'x-amz-server-side-encryption');
-  if (sse) headers['x-amz-server-side-encryption'] = sse;
-  send(c, 200, null, { ...headers, 'content-length': 0 });
+  const head = s3HeadOf(c);
+  head.push('etag', `"${r.etag}"`);
+  if (getBucket(store, bucketName).versioning !== '') head.push('x-amz-version-id', r.versionId);
+  if (checks.checksumAlgorithm && r.checksum) head.push(checksumHeaderName(checks.checksumAlgorithm), r.checksum, 'x-amz-checksum-type', 'FULL_OBJECT');
+  const sse = amz ? header(c, 'x-amz-server-side-encryption') : undefined;
+  if (sse) head.push('x-amz-server-side-encryption', sse);
+  head.push('content-length', 0);
+  writeS3Head(c, 200, head);
+  // Not endSoon: the group commit finishes a batch's PUTs together already, and deferring these
+  // to the end of the microtask queue measured no better (14.2k vs 14.7k PUT/s).
+  c.res.end();
 }
 
 interface ByteRange {
@@ -109,11 +140,12 @@ const responseOverrides: Record<string, string> = {
 function getOrHead(c: S3Ctx): void {
   const bucket = bucketOf(c);
   const key = keyOf(c);
-  const versionId = c.query.get('versionId') ?? undefined;
+  // A presigned URL's query names no versionId, partNumber or response-* override: skip parsing it.
+  const plain = c.queryIsAuthOnly === true;
+  const versionId = plain ? undefined : (c.query.get('versionId') ?? undefined);
   const v = getVersion(c.deps.store, bucket, key, versionId);
   const b = getBucket(c.deps.store, bucket);
   const now = c.deps.store.now();
-  const res = c.res;
   checkConditions(
     { ifMatch: header(c, 'if-match'), ifNoneMatch: header(c, 'if-none-match'), ifModifiedSince: header(c, 'if-modified-since'), ifUnmodifiedSince: header(c, 'if-unmodified-since') },
     v.etag,
@@ -122,7 +154,7 @@ function getOrHead(c: S3Ctx): void {
   if (c.method === 'GET') assertReadable(c.deps.store, v);
   // Validate the range before any header is set: a 416 must not carry the object's headers.
   let range: ByteRange | undefined;
-  const partNumber = c.query.get('partNumber');
+  const partNumber = plain ? null : c.query.get('partNumber');
   if (partNumber !== null) {
     if (header(c, 'range') !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
     range = partRange(v, Number(partNumber));
@@ -133,33 +165,39 @@ function getOrHead(c: S3Ctx): void {
   // part of a multipart object) it does not describe the bytes sent, and SDKs that validate
   // responses (the JS SDK v3 does by default) would reject the body.
   const checksumMode = header(c, 'x-amz-checksum-mode') === 'ENABLED' && range === undefined;
-  writeVersionHeaders(res, v, { versioned: b.versioning !== '', checksumMode, now });
+  const head = s3HeadOf(c);
+  pushVersionHeaders(head, v, { versioned: b.versioning !== '', checksumMode, now });
   if (partNumber !== null && v.parts) {
-    res.setHeader('x-amz-mp-parts-count', v.parts.length);
+    head.push('x-amz-mp-parts-count', v.parts.length);
     // A part of a COMPOSITE-checksum object has a checksum of its own, which does describe it.
     const part = v.parts[Number(partNumber) - 1];
     if (header(c, 'x-amz-checksum-mode') === 'ENABLED' && part?.checksum && v.checksum?.type === 'COMPOSITE') {
-      res.setHeader(checksumHeaderName(v.checksum.algorithm as ChecksumAlgorithm), part.checksum);
-      res.setHeader('x-amz-checksum-type', 'COMPOSITE');
+      setFlatHeader(head, checksumHeaderName(v.checksum.algorithm as ChecksumAlgorithm), part.checksum);
+      setFlatHeader(head, 'x-amz-checksum-type', 'COMPOSITE');
     }
   }
-  for (const [q, h] of Object.entries(responseOverrides)) {
-    const o = c.query.get(q);
-    if (o !== null) res.setHeader(h, o);
+  if (!plain) {
+    for (const q in responseOverrides) {
+      const o = c.query.get(q);
+      if (o !== null) setFlatHeader(head, responseOverrides[q]!, o);
+    }
   }
   const start = range?.start ?? 0;
   const end = range?.end ?? v.size - 1;
   const length = v.size === 0 ? 0 : end - start + 1;
-  res.statusCode = range ? 206 : 200;
-  if (range) res.setHeader('content-range', `bytes ${start}-${end}/${v.size}`);
-  res.setHeader('content-length', length);
+  if (range) head.push('content-range', `bytes ${start}-${end}/${v.size}`);
+  head.push('content-length', length);
+  const res = c.res;
   if (c.method === 'HEAD' || length === 0) {
-    res.end();
+    writeS3Head(c, range ? 206 : 200, head);
+    endSoon(res);
     return;
   }
+  // Read before the head is written: a missing blob must still be answered as an error.
   const body = readVersion(c.deps.store, v, start, end);
+  writeS3Head(c, range ? 206 : 200, head);
   if (Buffer.isBuffer(body)) {
-    res.end(body);
+    endSoon(res, body);
     return;
   }
   body.on('error', () => res.destroy());
@@ -270,7 +308,7 @@ export function copySourceConditions(c: S3Ctx) {
   };
 }
 
-function copyObjectHandler(c: S3Ctx): void {
+async function copyObjectHandler(c: S3Ctx): Promise<void> {
   const bucketName = bucketOf(c);
   const key = keyOf(c);
   const src = parseCopySource(header(c, 'x-amz-copy-source')!);
@@ -284,7 +322,8 @@ function copyObjectHandler(c: S3Ctx): void {
   const storageClass = header(c, 'x-amz-storage-class');
   const changesSomething = metadataDirective === 'REPLACE' || storageClass !== undefined || header(c, 'x-amz-website-redirect-location') !== undefined || header(c, 'x-amz-server-side-encryption') !== undefined || alg !== undefined;
   const srcVersion = getVersion(c.deps.store, src.bucket, src.key, src.versionId);
-  const r = copyObject(c.deps.store, {
+  const store = c.deps.store;
+  const input: CopyObjectInput = {
     srcBucket: src.bucket,
     srcKey: src.key,
     srcVersionId: src.versionId,
@@ -300,7 +339,10 @@ function copyObjectHandler(c: S3Ctx): void {
     tags: parseTagHeader(header(c, 'x-amz-tagging')),
     acl: aclFromHeaders(c, ownerIdOf(c), ownerIdOf(c, bucket.owner)),
     ...lockHeadersFrom(c, bucket.objectLock, c.deps.store.now()),
-  });
+  };
+  // Group-committed with concurrent PUTs and copies (one COMMIT per batch, not per copy); with the
+  // root fast path for CopyObject (authorize-request.ts) 3.7k → 10.6k copies/s.
+  const r = await commitBatchedRerunnable(store, (unlink) => copyObjectIn(store, input, unlink));
   const headers: Record<string, string> = { ...versionedHeader(c, bucketName, r.versionId) };
   if (srcBucket.versioning !== '') headers['x-amz-copy-source-version-id'] = r.srcVersionId;
   const result: Record<string, string> = { ETag: `"${r.etag}"`, LastModified: isoDate(r.lastModified) };
