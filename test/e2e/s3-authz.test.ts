@@ -543,7 +543,7 @@ describe('bucket policies and ACLs', () => {
     assert.deepEqual([missing.status, missing.code], [403, 'AccessDenied']);
   });
 
-  it('a missing bucket is NoSuchBucket for every caller, anonymous ones included', { todo: 'src/http/s3/authorize-request.ts answers anonymous callers AccessDenied' }, async () => {
+  it('a missing bucket is NoSuchBucket for every caller, anonymous ones included', async () => {
     const nobody = await s3User('nobody');
     await rejects(nobody.send(new ListObjectsV2Command({ Bucket: 'no-such-bucket' })), 'NoSuchBucket', 404);
     // S3 answers an unsigned request for a bucket that does not exist with NoSuchBucket too

@@ -93,9 +93,9 @@ export function checkPermission(a: AuthorizationInput, perm: Permission, now: nu
   const deps = a.deps;
   const principal: RequestPrincipal = a.principal ?? ANONYMOUS;
   const b: Bucket | undefined = perm.bucket !== undefined ? findBucket(deps.store, perm.bucket) : undefined;
-  // A missing bucket is the handler's to answer (NoSuchBucket) — except for anonymous callers,
-  // who learn nothing.
-  if (perm.bucket !== undefined && !b && a.op !== 'CreateBucket') return a.principal ? undefined : new S3Error('AccessDenied');
+  // A missing bucket is the handler's to answer: NoSuchBucket for every caller, anonymous ones
+  // included (bucket names are global, so this tells nothing).
+  if (perm.bucket !== undefined && !b && a.op !== 'CreateBucket') return undefined;
   const owner = b?.owner ?? (perm.action === 'iam:PassRole' ? perm.resource.split(':')[4]! : (a.principal?.accountId ?? ''));
   const isRoot = a.principal?.kind === 'root' && a.principal.accountId === owner;
   const rp = b ? resourcePolicyOf(deps, b.name) : undefined;
