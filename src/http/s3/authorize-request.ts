@@ -6,12 +6,12 @@
  * are authorized by their handler once the body is parsed (`bodyDependent`).
  */
 import { S3Error } from '../../errors.js';
-import { authorize, aclAllows, compileResourcePolicy, fromStoredPolicy, privateAcl, type AclAccess, type ResourcePolicy } from '../../auth/authorize.js';
+import { authorize, aclAllows, privateAcl, type AclAccess } from '../../auth/authorize.js';
 import { canonicalIdOf, type Principal } from '../../auth/credentials.js';
 import { requiredPermissions, withContext, withExistingObjectTags, type CatalogRequest, type ContextValue, type Permission, type RequestBodyFacts } from '../../auth/s3-catalog.js';
 import type { RequestPrincipal } from '../../auth/policy/types.js';
-import { findBucket, getBucketConfig } from '../../store/buckets.js';
-import type { PolicyDocument as StoredPolicyDocument } from '../../store/bucket-configs.js';
+import { findBucket } from '../../store/buckets.js';
+import { bucketResourcePolicy } from '../../auth/object-access.js';
 import { getVersion } from '../../store/objects.js';
 import type { Bucket } from '../../store/types.js';
 import type { S3Deps } from './context.js';
@@ -41,29 +41,6 @@ export interface AuthorizationInput {
   readonly headers: Record<string, string | string[] | undefined>;
   readonly sourceIp: string;
   readonly signed: boolean;
-}
-
-interface StoredPolicy {
-  readonly text: string;
-  readonly document: StoredPolicyDocument;
-}
-
-/** Compiled bucket policies, keyed by bucket; the stored text is the cache key, so a Put/Delete invalidates by itself. */
-const compiledPolicies = new WeakMap<S3Deps, Map<string, { text: string; rp: ResourcePolicy }>>();
-
-function resourcePolicyOf(deps: S3Deps, bucket: string): ResourcePolicy | undefined {
-  const stored = getBucketConfig<StoredPolicy>(deps.store, bucket, 'policy');
-  let cache = compiledPolicies.get(deps);
-  if (!cache) compiledPolicies.set(deps, (cache = new Map()));
-  if (!stored) {
-    cache.delete(bucket);
-    return undefined;
-  }
-  const hit = cache.get(bucket);
-  if (hit && hit.text === stored.text) return hit.rp;
-  const rp = compileResourcePolicy(fromStoredPolicy(stored.document));
-  cache.set(bucket, { text: stored.text, rp });
-  return rp;
 }
 
 function canonicalOf(deps: S3Deps, accountId: string): string {
@@ -98,7 +75,7 @@ export function checkPermission(a: AuthorizationInput, perm: Permission, now: nu
   if (perm.bucket !== undefined && !b && a.op !== 'CreateBucket') return undefined;
   const owner = b?.owner ?? (perm.action === 'iam:PassRole' ? perm.resource.split(':')[4]! : (a.principal?.accountId ?? ''));
   const isRoot = a.principal?.kind === 'root' && a.principal.accountId === owner;
-  const rp = b ? resourcePolicyOf(deps, b.name) : undefined;
+  const rp = b ? bucketResourcePolicy(deps.store, b.name) : undefined;
   // Fast path, same decision: the owner's root user with no bucket policy is always allowed.
   if (isRoot && !rp) return undefined;
   const global: [string, ContextValue][] = [
@@ -170,7 +147,7 @@ function rootOfOwnBucket(a: AuthorizationInput): boolean {
 function ownBucketWithoutPolicy(a: AuthorizationInput, accountId: string, bucket: string): boolean {
   const b = findBucket(a.deps.store, bucket);
   if (!b) return true;
-  return b.owner === accountId && resourcePolicyOf(a.deps, b.name) === undefined;
+  return b.owner === accountId && bucketResourcePolicy(a.deps.store, b.name) === undefined;
 }
 
 /** Authorizes every permission the request needs; throws the first denial. */
