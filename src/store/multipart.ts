@@ -14,7 +14,7 @@ import { S3Error } from '../errors.js';
 import { getBucket } from './buckets.js';
 import { combineCrc, compositeChecksum, createHasher, type ChecksumAlgorithm, type ChecksumType, type CrcAlgorithm } from './checksums.js';
 import { checkConditions, type Conditions } from './conditions.js';
-import { addRefs, dropRefs, writeTx, type StoreContext } from './context.js';
+import { addRefs, dropRefs, json, writeTx, type StoreContext } from './context.js';
 import { assertReadable, commitVersion, discardBody, getVersion, insertBlob, readVersion, storeBody, type BodyChecks } from './objects.js';
 import type { Acl, Checksum, Extent, LockMode, ObjectHeaders, ObjectVersion, PartInfo, StorageClass, Tag } from './types.js';
 
@@ -260,6 +260,16 @@ function sourceVersion(ctx: StoreContext, input: UploadPartCopyInput): ObjectVer
   }
 }
 
+/**
+ * The source version still exists with the bytes we read. Its seq alone does not say so: an
+ * overwrite in a bucket that never had versioning rewrites the row in place (objects.ts
+ * commitVersion), with new extents — a new blob is always inserted before the old is released,
+ * so the extents differ.
+ */
+function sourceStillThere(ctx: StoreContext, src: ObjectVersion): boolean {
+  return ctx.sql('SELECT 1 FROM versions WHERE seq = ? AND extents IS ?').get(src.seq, json(src.extents)) !== undefined;
+}
+
 function sourceGone(input: UploadPartCopyInput): S3Error {
   return input.srcVersionId !== undefined
     ? new S3Error('NoSuchVersion', undefined, { Key: input.srcKey, VersionId: input.srcVersionId })
@@ -296,7 +306,7 @@ export async function uploadPartCopy(ctx: StoreContext, input: UploadPartCopyInp
     }
   } catch (e) {
     // A source deleted while we read it can lose its blob files under us.
-    if (!ctx.sql('SELECT 1 FROM versions WHERE seq = ?').get(src.seq)) throw sourceGone(input);
+    if (!sourceStillThere(ctx, src)) throw sourceGone(input);
     throw e;
   }
   const etag = md5.digest('hex');
@@ -305,7 +315,7 @@ export async function uploadPartCopy(ctx: StoreContext, input: UploadPartCopyInp
     getUpload(ctx, input.bucket, input.key, input.uploadId);
     // The source's references keep its blobs alive only while it exists: take ours in the same
     // transaction that checks it still does.
-    if (!ctx.sql('SELECT 1 FROM versions WHERE seq = ?').get(src.seq)) throw sourceGone(input);
+    if (!sourceStillThere(ctx, src)) throw sourceGone(input);
     addRefs(ctx, extents);
     const mtime = ctx.now();
     savePart(ctx, upload.uploadId, { partNumber: input.partNumber, size: end - start + 1, etag, lastModified: mtime, extents, checksum }, unlink);

@@ -24,6 +24,7 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
   UploadPartCommand,
+  ListObjectVersionsCommand,
   UploadPartCopyCommand,
   type CompletedPart,
   type S3Client,
@@ -282,6 +283,37 @@ describe('multipart uploads', () => {
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'copy' }));
     assert.equal(ctx.db.prepare('SELECT COUNT(*) FROM blobs').pluck().get(), (blobsBefore as number) - 1);
     assertNoLeaks();
+  });
+
+  test('UploadPartCopy racing an overwrite of its source: the old bytes or NoSuchKey, never a dangling reference', async () => {
+    // A bucket that never had versioning overwrites a key's row in place (same seq, new extents):
+    // the copy must notice that the version it read is gone, not take references on released blobs.
+    const bucket = await newBucket();
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const source = randomBytes(24 * MiB);
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'src', Body: source }));
+      const uploadId = await createUpload(bucket, 'copy');
+      const [copy] = await Promise.allSettled([
+        s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'copy', UploadId: uploadId, PartNumber: 1, CopySource: `${bucket}/src`, CopySourceRange: `bytes=0-${20 * MiB - 1}` })),
+        // A small overwrite commits while the copy is still reading 20 MiB for its MD5.
+        new Promise((r) => setTimeout(r, 2 * i)).then(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'src', Body: Buffer.from('new') }))),
+      ]);
+      if (copy.status === 'fulfilled') {
+        outcomes.add('copied');
+        assert.equal(copy.value.CopyPartResult!.ETag, `"${md5hex(source.subarray(0, 20 * MiB))}"`);
+        await complete(bucket, 'copy', uploadId, [{ PartNumber: 1, ETag: copy.value.CopyPartResult!.ETag }]);
+        assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'copy' })))).equals(source.subarray(0, 20 * MiB)), 'the part holds the bytes its ETag names');
+      } else {
+        outcomes.add('gone');
+        s3Error('NoSuchKey', 404)(copy.reason);
+        await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'copy', UploadId: uploadId }));
+      }
+      assertNoLeaks();
+    }
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'src' }));
+    assert.deepEqual(versions.Versions!.map((v) => [v.VersionId, v.IsLatest]), [['null', true]], 'one null version per key');
+    assert.ok(outcomes.size > 0, [...outcomes].join());
   });
 
   test('CompleteMultipartUpload errors: EntityTooSmall, InvalidPartOrder, InvalidPart; the upload stays usable', async () => {
