@@ -36,7 +36,7 @@ export interface UploadAttrs {
   readonly acl: Acl | null;
   readonly lockMode: LockMode | null;
   readonly lockUntil: number | null;
-  readonly legalHold: boolean;
+  readonly legalHold?: boolean;
   readonly checksumAlgorithm?: ChecksumAlgorithm;
   readonly checksumType?: ChecksumType;
 }

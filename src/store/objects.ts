@@ -195,7 +195,8 @@ export function commitVersion(ctx: StoreContext, bucket: Bucket, key: string, in
     json(v.acl),
     v.lockMode ?? null,
     v.lockUntil ?? null,
-    v.legalHold ? 1 : 0,
+    // object-attrs.ts LegalHoldColumn: 0 never set, 1 ON, 2 OFF (GetObjectLegalHold tells them apart).
+    v.legalHold === undefined ? 0 : v.legalHold ? 1 : 2,
   ];
   if (replaced !== undefined) {
     ctx.sql(
@@ -433,6 +434,58 @@ export interface CopyObjectInput extends VersionFields {
   readonly changesSomething: boolean;
   readonly metadataDirective: 'COPY' | 'REPLACE';
   readonly taggingDirective: 'COPY' | 'REPLACE';
+  /**
+   * A checksum the source does not carry, computed from its bytes beforehand (checksumOfVersion)
+   * for the copy to carry instead of the source's. `ofEtag` pins the source it was computed from.
+   */
+  readonly newChecksum?: { readonly value: Checksum; readonly ofEtag: string };
+}
+
+/**
+ * The source of a copy changed between computing its new checksum and committing the copy (an
+ * overwrite in between): compute again. Never reaches a client (copyWithChecksum retries).
+ */
+export class CopySourceChangedError extends Error {
+  override name = 'CopySourceChangedError';
+}
+
+/** The checksum of a version's bytes, for a copy that asks for an algorithm the source has not. */
+export async function checksumOfVersion(ctx: StoreContext, v: ObjectVersion, alg: ChecksumAlgorithm, signal?: AbortSignal): Promise<string> {
+  const h = createHasher(alg);
+  const body = readVersion(ctx, v);
+  if (Buffer.isBuffer(body)) h.update(body);
+  else
+    for await (const c of body) {
+      signal?.throwIfAborted();
+      h.update(c as Buffer);
+    }
+  return h.digest();
+}
+
+/**
+ * What a copy asking for checksum algorithm `alg` carries: the source's own checksum when it is of
+ * that algorithm, else one computed from the source's bytes (FULL_OBJECT: the copy is one object,
+ * whatever the source's parts). `commit` runs the copy; it is run again with a fresh checksum
+ * should the source change between the read and the commit.
+ */
+export async function copyWithChecksum<T>(
+  ctx: StoreContext,
+  source: { bucket: string; key: string; versionId?: string },
+  alg: ChecksumAlgorithm | undefined,
+  commit: (newChecksum: CopyObjectInput['newChecksum']) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const src = alg !== undefined ? getVersion(ctx, source.bucket, source.key, source.versionId) : undefined;
+    if (src === undefined || src.checksum?.algorithm === alg || src.isDeleteMarker) return commit(undefined);
+    assertReadable(ctx, src);
+    const value = await checksumOfVersion(ctx, src, alg!, signal);
+    try {
+      return await commit({ value: { algorithm: alg!, value, type: 'FULL_OBJECT' }, ofEtag: src.etag });
+    } catch (e) {
+      if (!(e instanceof CopySourceChangedError) || attempt >= 4) throw e;
+    }
+  }
 }
 
 export interface CopyObjectResult {
@@ -462,6 +515,8 @@ export function copyObjectIn(ctx: StoreContext, input: CopyObjectInput, unlink: 
     if (input.srcBucket === input.bucket && input.srcKey === input.key && !input.changesSomething && input.srcVersionId === undefined) {
       throw new S3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
     }
+    if (input.newChecksum && input.newChecksum.ofEtag !== src.etag) throw new CopySourceChangedError();
+    const checksum = input.newChecksum?.value ?? src.checksum;
     addRefs(ctx, src.extents);
     const headers = input.metadataDirective === 'COPY' ? src.headers : input.headers;
     const tags = input.taggingDirective === 'COPY' ? src.tags : input.tags;
@@ -469,9 +524,9 @@ export function copyObjectIn(ctx: StoreContext, input: CopyObjectInput, unlink: 
       ctx,
       dst,
       input.key,
-      { ...input, headers, tags, size: src.size, etag: src.etag, extents: src.extents, parts: src.parts, checksum: src.checksum },
+      { ...input, headers, tags, size: src.size, etag: src.etag, extents: src.extents, parts: src.parts, checksum },
       unlink,
     );
-    return { etag: src.etag, lastModified: mtime, versionId, srcVersionId: src.versionId, checksum: src.checksum };
+    return { etag: src.etag, lastModified: mtime, versionId, srcVersionId: src.versionId, checksum };
   }
 }

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import {
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectTaggingCommand,
   GetBucketVersioningCommand,
@@ -27,6 +29,7 @@ import {
   PutObjectRetentionCommand,
   PutObjectTaggingCommand,
   RestoreObjectCommand,
+  UploadPartCommand,
   type S3Client,
   type Tag,
 } from '@aws-sdk/client-s3';
@@ -300,6 +303,17 @@ describe('object lock', () => {
     await rejects(s3.send(new GetObjectRetentionCommand({ Bucket: b, Key: 'obj' })), 'NoSuchObjectLockConfiguration', 404, NO_OBJECT_LOCK);
     await rejects(s3.send(new GetObjectLegalHoldCommand({ Bucket: b, Key: 'obj' })), 'NoSuchObjectLockConfiguration', 404, NO_OBJECT_LOCK);
     await rejects(s3.send(new GetObjectRetentionCommand({ Bucket: b, Key: 'nope' })), 'NoSuchKey', 404);
+  });
+
+  test('a legal hold set to OFF on upload is recorded as OFF, not as never set', async () => {
+    const b = await newBucket({ lock: true });
+    await put(b, 'off', { ObjectLockLegalHoldStatus: 'OFF' });
+    assert.deepEqual((await s3.send(new GetObjectLegalHoldCommand({ Bucket: b, Key: 'off' }))).LegalHold, { Status: 'OFF' });
+    await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'off', VersionId: (await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'off' }))).VersionId }));
+    const uploadId = (await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', ObjectLockLegalHoldStatus: 'OFF' }))).UploadId!;
+    const part = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: uploadId, PartNumber: 1, Body: 'x', ContentMD5: createHash('md5').update('x').digest('base64') }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'mp', UploadId: uploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+    assert.deepEqual((await s3.send(new GetObjectLegalHoldCommand({ Bucket: b, Key: 'mp' }))).LegalHold, { Status: 'OFF' });
   });
 
   test('GOVERNANCE: lengthen freely; shorten, remove or change mode only with bypass', async () => {

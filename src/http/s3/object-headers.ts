@@ -60,7 +60,8 @@ export function storageClassFrom(c: RequestContext, fallback: StorageClass = 'ST
 export interface LockHeaders {
   readonly lockMode: LockMode | null;
   readonly lockUntil: number | null;
-  readonly legalHold: boolean;
+  /** Undefined when the request named no legal hold: the version records "never set", not OFF. */
+  readonly legalHold: boolean | undefined;
 }
 
 /** x-amz-object-lock-mode / -retain-until-date / -legal-hold, valid only in a lock-enabled bucket. */
@@ -68,7 +69,7 @@ export function lockHeadersFrom(c: RequestContext, bucketHasLock: boolean, now: 
   const mode = header(c, 'x-amz-object-lock-mode');
   const until = header(c, 'x-amz-object-lock-retain-until-date');
   const hold = header(c, 'x-amz-object-lock-legal-hold');
-  if (mode === undefined && until === undefined && hold === undefined) return { lockMode: null, lockUntil: null, legalHold: false };
+  if (mode === undefined && until === undefined && hold === undefined) return { lockMode: null, lockUntil: null, legalHold: undefined };
   if (!bucketHasLock) throw new S3Error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
   if ((mode === undefined) !== (until === undefined)) {
     throw new S3Error('InvalidArgument', 'x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied');
@@ -81,7 +82,7 @@ export function lockHeadersFrom(c: RequestContext, bucketHasLock: boolean, now: 
     if (untilMs <= now) throw new S3Error('InvalidArgument', 'The retain until date must be in the future!', { ArgumentName: 'x-amz-object-lock-retain-until-date', ArgumentValue: until });
   }
   if (hold !== undefined && hold !== 'ON' && hold !== 'OFF') throw new S3Error('InvalidArgument', 'Legal Hold must be either of \'ON\' or \'OFF\'', { ArgumentName: 'x-amz-object-lock-legal-hold', ArgumentValue: hold });
-  return { lockMode: (mode as LockMode | undefined) ?? null, lockUntil: untilMs, legalHold: hold === 'ON' };
+  return { lockMode: (mode as LockMode | undefined) ?? null, lockUntil: untilMs, legalHold: hold === undefined ? undefined : hold === 'ON' };
 }
 
 /** Content-MD5, checked for shape (base64 of 16 bytes). */

@@ -5,7 +5,7 @@ import { S3Error } from '../../errors.js';
 import { getBucket } from '../../store/buckets.js';
 import { checksumHeaderName, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../../store/checksums.js';
 import { checkConditions } from '../../store/conditions.js';
-import { assertReadable, copyObjectIn, deleteObject, getVersion, putObject, readVersion, type BodyChecks, type CopyObjectInput } from '../../store/objects.js';
+import { assertReadable, copyObjectIn, copyWithChecksum, deleteObject, getVersion, putObject, readVersion, type BodyChecks, type CopyObjectInput } from '../../store/objects.js';
 import { commitBatchedRerunnable, isValidVersionId } from '../../store/context.js';
 import type { ObjectVersion } from '../../store/types.js';
 import { bodyOf, endSoon, header, readPlainBody, s3HeadOf, send, sendXml, writeS3Head } from '../request.js';
@@ -37,7 +37,7 @@ function asksForAcl(c: S3Ctx): boolean {
   return false;
 }
 
-const NO_LOCK: LockHeaders = Object.freeze({ lockMode: null, lockUntil: null, legalHold: false });
+const NO_LOCK: LockHeaders = Object.freeze({ lockMode: null, lockUntil: null, legalHold: undefined });
 
 async function putObjectHandler(c: S3Ctx): Promise<void> {
   const bucketName = bucketOf(c);
@@ -342,7 +342,7 @@ async function copyObjectHandler(c: S3Ctx): Promise<void> {
   };
   // Group-committed with concurrent PUTs and copies (one COMMIT per batch, not per copy); with the
   // root fast path for CopyObject (authorize-request.ts) 3.7k → 10.6k copies/s.
-  const r = await commitBatchedRerunnable(store, (unlink) => copyObjectIn(store, input, unlink));
+  const r = await copyWithChecksum(store, src, alg, (newChecksum) => commitBatchedRerunnable(store, (unlink) => copyObjectIn(store, { ...input, newChecksum }, unlink)));
   const headers: Record<string, string> = { ...versionedHeader(c, bucketName, r.versionId) };
   if (srcBucket.versioning !== '') headers['x-amz-copy-source-version-id'] = r.srcVersionId;
   const result: Record<string, string> = { ETag: `"${r.etag}"`, LastModified: isoDate(r.lastModified) };
