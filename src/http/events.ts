@@ -2,9 +2,10 @@
  * `GET /_events?after=<seq>`: the job events of the caller's account as Server-Sent Events, for
  * the console and the CLI. Each event is `id: <seq>`, `event: JobCreated|JobStatusChanged`,
  * `data: <the EventBridge JSON of src/jobs/events/render.ts>`. The stream replays the events after
- * `after` (or the `Last-Event-ID` header an EventSource sends when it reconnects; 0: every
- * retained event), then follows new ones by polling the store; a comment line every 15 s keeps
- * proxies from closing an idle stream.
+ * the `Last-Event-ID` header an EventSource sends when it reconnects, else after `?after=` (0:
+ * every retained event), then follows new ones by polling the store; a comment line every 15 s
+ * keeps proxies from closing an idle stream. The header wins because an EventSource reconnects to
+ * the URL it was opened with: its `after` is where the client started, not where it got to.
  *
  * Runs after SigV4 verification: an anonymous caller gets AccessDenied; a signed one sees its own
  * account's events only (what s3:DescribeJob on its jobs would show).
@@ -51,7 +52,8 @@ export async function handleEventStream(req: IncomingMessage, res: ServerRespons
     accountId = deps.principal.accountId;
     const q = new URLSearchParams(deps.rawQuery);
     const last = req.headers['last-event-id'];
-    cursor = seqParam(q.get('after') ?? undefined, 'after') ?? seqParam(typeof last === 'string' ? last.trim() : undefined, 'Last-Event-ID') ?? 0;
+    const after = seqParam(q.get('after') ?? undefined, 'after');
+    cursor = seqParam(typeof last === 'string' ? last.trim() : undefined, 'Last-Event-ID') ?? after ?? 0;
   } catch (e) {
     sendS3Error(res, method, e instanceof S3Error ? e : new S3Error('InternalError'), deps.requestId, '/_events');
     return;

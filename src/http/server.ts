@@ -27,6 +27,7 @@ import type { IamContext } from '../auth/iam-authorize.js';
 import type { RequestBodyFacts } from '../auth/s3-catalog.js';
 import { handleQueryApi, queryApiServiceOf } from './query-api.js';
 import { handleControlRequest } from './control/index.js';
+import { authorizeControl } from './control/authorize.js';
 import { handleEventStream } from './events.js';
 import type { JobStore } from '../jobs/store.js';
 import { authorizeDeleteObjects, authorizeRequest, bodyDependent, type AuthorizationInput } from './s3/authorize-request.js';
@@ -341,7 +342,15 @@ export function createHttpServer(deps: HttpDeps): Server {
         caller = entry.principal;
       }
       if (t.rawPath === '/_events') {
-        // Job events as Server-Sent Events (src/http/events.ts): after SigV4, the caller's account only.
+        // Job events as Server-Sent Events (src/http/events.ts): after SigV4, the caller's account
+        // only, and only for a caller its policies allow s3:ListJobs (the stream shows what
+        // ListJobs and DescribeJob would).
+        if (caller) {
+          authorizeControl({
+            credentials: deps.credentials, region: deps.config.region, principal: caller, accountId: caller.accountId,
+            query: new URLSearchParams(t.rawQuery), headers: req.headers, sourceIp: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''), now,
+          }, 'ListJobs');
+        }
         void handleEventStream(req, res, { jobs: deps.jobs, region: deps.config.region, principal: caller, requestId, rawQuery: t.rawQuery, log: deps.log });
         return;
       }

@@ -11,7 +11,12 @@
  *   remote endpoint) keeps its wire name in `details.Code` (see `errorCodeOf`);
  * - an `ObjectRef` without `versionId` means the current version at call time;
  * - etags are bare hex (no quotes); times are epoch ms;
- * - every call takes an optional AbortSignal; an aborted call rejects with the signal's reason.
+ * - every call takes an optional AbortSignal; an aborted call rejects with the signal's reason;
+ * - `expectedBucketOwner` (where a call takes one) is S3's bucket owner condition, the
+ *   `x-amz-expected-bucket-owner` header: a bucket another account owns answers 403 AccessDenied
+ *   ("Access Denied", indistinguishable from a denied permission) and the call does nothing.
+ *   An endpoint that ignores the header (not every S3-compatible store checks it) cannot be held
+ *   to it.
  */
 import type { S3Error } from '../errors.js';
 
@@ -114,6 +119,8 @@ export interface PutObjectInput {
   /** base64 MD5 the server checks. */
   readonly contentMd5?: string;
   readonly serverSideEncryption?: 'AES256';
+  /** The account that must own the bucket (see the module doc). */
+  readonly expectedBucketOwner?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -179,6 +186,14 @@ export interface ListInput {
   readonly prefix?: string;
   /** Every version and delete marker instead of the current objects. */
   readonly versions?: boolean;
+  /** The account that must own the bucket (see the module doc). */
+  readonly expectedBucketOwner?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface BucketCallOptions {
+  /** The account that must own the bucket (see the module doc). */
+  readonly expectedBucketOwner?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -227,6 +242,12 @@ export interface StorageClient {
   /** null removes the retention. */
   putObjectRetention(ref: ObjectRef, retention: Retention | null, bypassGovernance: boolean, signal?: AbortSignal): Promise<void>;
   deleteObject(ref: ObjectRef, bypassGovernance: boolean, signal?: AbortSignal): Promise<DeleteResult>;
+  /**
+   * The bucket's region (GetBucketLocation; s3:GetBucketLocation, which AWS's Batch Operations
+   * policy templates grant on the report and manifest buckets). With `expectedBucketOwner` it is
+   * also how a job learns, before it writes anything, whether the bucket has the owner it expects.
+   */
+  getBucketLocation(bucket: string, opts?: BucketCallOptions): Promise<string>;
   /** Whether the bucket has Object Lock enabled (GetObjectLockConfiguration). */
   getObjectLockEnabled(bucket: string, signal?: AbortSignal): Promise<boolean>;
   /** Every object (or version) of a bucket under a prefix, in key order. */

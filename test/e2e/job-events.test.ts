@@ -1,7 +1,10 @@
 /**
  * Job events: JobCreated / JobStatusChanged delivered to a configured webhook (EventBridge JSON,
  * HMAC-signed, retried in order after 500s, cursor persisted across a restart), and the live SSE
- * stream (src/http/events.ts) served through a tiny HTTP server until server.ts routes /_events.
+ * stream (src/http/events.ts): its handler behind a tiny HTTP server (account scoping, heartbeats
+ * at test speed), and `GET /_events` on the server's own port as a client meets it — SigV4 first,
+ * then a job created through the SDK streamed from JobCreated to Complete, and Last-Event-ID
+ * resume (job-events-port.test.ts).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -11,6 +11,7 @@ import { canonicalIdOf, type Principal } from '../../auth/credentials.js';
 import { requiredPermissions, withContext, withExistingObjectTags, type CatalogRequest, type ContextValue, type Permission, type RequestBodyFacts } from '../../auth/s3-catalog.js';
 import type { RequestPrincipal } from '../../auth/policy/types.js';
 import { findBucket } from '../../store/buckets.js';
+import { checkExpectedBucketOwner } from '../../store/expected-owner.js';
 import { bucketResourcePolicy } from '../../auth/object-access.js';
 import { getVersion } from '../../store/objects.js';
 import type { Bucket } from '../../store/types.js';
@@ -150,8 +151,31 @@ function ownBucketWithoutPolicy(a: AuthorizationInput, accountId: string, bucket
   return b.owner === accountId && bucketResourcePolicy(a.deps.store, b.name) === undefined;
 }
 
+/**
+ * S3's bucket owner condition (store/expected-owner.ts), checked before the permissions: a bucket
+ * of another account answers AccessDenied whoever asks. CreateBucket and ListBuckets ignore the
+ * header, as S3 does; a copy's source bucket has its own header.
+ */
+function checkExpectedOwners(a: AuthorizationInput): void {
+  const expected = a.headers['x-amz-expected-bucket-owner'];
+  if (expected !== undefined && a.bucket !== undefined && a.op !== 'CreateBucket') {
+    checkExpectedBucketOwner(a.deps.store, a.bucket, Array.isArray(expected) ? expected.join(',') : expected);
+  }
+  const source = a.headers['x-amz-source-expected-bucket-owner'];
+  const raw = a.headers['x-amz-copy-source'];
+  if (source === undefined || raw === undefined || (a.op !== 'CopyObject' && a.op !== 'UploadPartCopy')) return;
+  let bucket: string;
+  try {
+    bucket = parseCopySource(Array.isArray(raw) ? raw.join(',') : raw).bucket;
+  } catch {
+    return; // the handler answers the malformed x-amz-copy-source
+  }
+  checkExpectedBucketOwner(a.deps.store, bucket, Array.isArray(source) ? source.join(',') : source);
+}
+
 /** Authorizes every permission the request needs; throws the first denial. */
 export function authorizeRequest(a: AuthorizationInput, body?: RequestBodyFacts): void {
+  checkExpectedOwners(a);
   if (rootOfOwnBucket(a)) return;
   const now = Date.now();
   for (const perm of requiredPermissions(a.op, catalogRequest(a, body, now))) {
@@ -165,6 +189,7 @@ export function authorizeRequest(a: AuthorizationInput, body?: RequestBodyFacts)
  * (each answered as an <Error> entry, as S3 does) — the other keys proceed.
  */
 export function authorizeDeleteObjects(a: AuthorizationInput, objects: readonly { key: string; versionId?: string }[]): Map<number, S3Error> {
+  checkExpectedOwners(a);
   const now = Date.now();
   const denied = new Map<number, S3Error>();
   for (const perm of requiredPermissions('DeleteObjects', catalogRequest(a, { objects }, now))) {

@@ -6,6 +6,9 @@
  * retention, a registered Lambda function…), saves the segments and moves the job to Suspended
  * (awaiting confirmation) or Ready.
  *
+ * Before reading anything it checks the owners the job expects of its buckets (ExpectedBucketOwner
+ * of the report and of the generator's source, ExpectedManifestBucketOwner: bucket-owners.ts).
+ *
  * Every problem found here fails the job — Preparing → Failing → Failed — with a FailureReason
  * that says what is wrong; none writes a report (no task ran). AWS's wording is kept where it is
  * known ("Reading the manifest is forbidden: AccessDenied").
@@ -22,6 +25,7 @@ import { operationOf, type OperationDeps } from '../operations/index.js';
 import type { JobLease, JobStore, TransitionPatch } from '../store.js';
 import type { EngineOptions } from './options.js';
 import { actionCheckFor, assumeJobRole } from './role.js';
+import { checkBucketOwners } from './bucket-owners.js';
 import type { EngineDeps } from './engine.js';
 
 async function prepareCsv(storage: StorageClient, job: Job, options: EngineOptions, sameBucket: boolean, signal: AbortSignal): Promise<Prepared> {
@@ -71,6 +75,7 @@ export async function prepareJob(deps: EngineDeps, options: EngineOptions, opDep
   const operation = operationOf(job.operation, opDeps);
   let prepared: Prepared;
   try {
+    await checkBucketOwners(storage, job, signal);
     if (job.manifest?.spec.format === 'S3BatchOperations_CSV_20180820') prepared = await prepareCsv(storage, job, options, operation.sameBucket, signal);
     else if (job.manifest) prepared = await prepareInventory(storage, job, options, operation.sameBucket, signal);
     else prepared = await generateManifest(storage, job, options, deps.now, signal);

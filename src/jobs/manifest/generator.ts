@@ -9,7 +9,8 @@
  *   <ManifestPrefix>/job-<id>/data/<uuid>.csv.gz     ("Bucket","Key"[,"VersionId"], gzipped)
  *
  * and DescribeJob shows it as GeneratedManifestDescriptor. Without it, each segment keeps its own
- * rows (gzipped) in the job store.
+ * rows (gzipped) in the job store. The listing carries the source's ExpectedBucketOwner and every
+ * write the ExpectedManifestBucketOwner (S3's bucket owner condition; engine/bucket-owners.ts).
  *
  * Current versions are listed (spec §4.4 [REC]; S3ReplicateObject, which lists every version, is
  * Step 4's). A filter the listing cannot answer — replication status on a remote endpoint,
@@ -87,7 +88,7 @@ async function collect(storage: StorageClient, job: Job, signal: AbortSignal): P
   const listPrefix = prefixes && prefixes.length === 1 ? prefixes[0] : undefined;
   const needHead = (f?.objectReplicationStatuses !== undefined && f.objectReplicationStatuses.length > 0) || (f?.matchAnyObjectEncryption !== undefined && f.matchAnyObjectEncryption.length > 0);
   const matched: ListedObject[] = [];
-  for await (const o of storage.listObjects({ bucket: g.sourceBucket, prefix: listPrefix, signal })) {
+  for await (const o of storage.listObjects({ bucket: g.sourceBucket, prefix: listPrefix, expectedBucketOwner: g.expectedBucketOwner, signal })) {
     if (!matchesListing(o, f)) continue;
     if (needHead) {
       let replication = o.replicationStatus;
@@ -148,13 +149,15 @@ export async function generateManifest(storage: StorageClient, job: Job, options
   const files: { key: string; size: number; MD5checksum: string }[] = [];
   const segments: SegmentPlan[] = [];
   const sse = out.manifestEncryption?.kind === 'SSE-KMS' ? undefined : ('AES256' as const);
+  // Every write holds the bucket to its expected owner: a foreign bucket refuses the first one.
+  const expectedBucketOwner = out.expectedManifestBucketOwner;
   try {
     for (let i = 0; i < rows.length; i += ROWS_PER_FILE) {
       const part = rows.slice(i, i + ROWS_PER_FILE);
       const body = gzipSync(part.join(''));
       const key = `${root}/data/${randomUUID()}.csv.gz`;
       const md5 = createHash('md5').update(body).digest();
-      const put = await storage.putObject({ bucket: out.bucket, key, body, contentType: 'application/gzip', contentMd5: md5.toString('base64'), serverSideEncryption: sse, signal });
+      const put = await storage.putObject({ bucket: out.bucket, key, body, contentType: 'application/gzip', contentMd5: md5.toString('base64'), serverSideEncryption: sse, expectedBucketOwner, signal });
       files.push({ key, size: body.length, MD5checksum: md5.toString('hex') });
       const source = gzipSourceText({ bucket: out.bucket, key, versionId: put.versionId }, layout);
       segments.push(...cut(part, options.segmentLines, segments.length, () => source));
@@ -170,9 +173,9 @@ export async function generateManifest(storage: StorageClient, job: Job, options
     };
     const manifestKey = `${root}/manifest.json`;
     const body = JSON.stringify(manifest);
-    const put = await storage.putObject({ bucket: out.bucket, key: manifestKey, body, contentType: 'application/json', serverSideEncryption: sse, signal });
+    const put = await storage.putObject({ bucket: out.bucket, key: manifestKey, body, contentType: 'application/json', serverSideEncryption: sse, expectedBucketOwner, signal });
     const checksum = createHash('md5').update(body).digest('hex');
-    await storage.putObject({ bucket: out.bucket, key: `${root}/manifest.checksum`, body: checksum, contentType: 'text/plain', serverSideEncryption: sse, signal });
+    await storage.putObject({ bucket: out.bucket, key: `${root}/manifest.checksum`, body: checksum, contentType: 'text/plain', serverSideEncryption: sse, expectedBucketOwner, signal });
     return {
       segments,
       totalTasks: rows.length,

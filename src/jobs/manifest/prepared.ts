@@ -16,6 +16,8 @@ export const PrepareFailure = {
   EmptyManifest: 'EmptyManifest',
   UnsupportedInventoryFormat: 'UnsupportedInventoryFormat',
   ManifestGenerationFailed: 'ManifestGenerationFailed',
+  /** A bucket's owner is not the ExpectedBucketOwner / ExpectedManifestBucketOwner the job names. */
+  BucketOwnerMismatch: 'BucketOwnerMismatch',
 } as const;
 
 /** FailureReason is 1–256 characters (model). */

@@ -9,7 +9,8 @@
  * key and the hex MD5 of its bytes. Files are written SSE-S3 (AES256), as AWS always does, through
  * the job's StorageClient, so the role needs s3:PutObject on the report location. A file's name
  * is the SHA-1 of job id, status and part number: a report written again after a crash replaces
- * the same objects.
+ * the same objects. Every write carries the report's ExpectedBucketOwner (S3's bucket owner
+ * condition): a report bucket of another account refuses it with AccessDenied.
  */
 import { createHash } from 'node:crypto';
 import type { StorageClient } from '../../storage/storage-client.js';
@@ -38,6 +39,7 @@ export function reportRoot(prefix: string | undefined, jobId: string): string {
 
 export async function writeReport(storage: StorageClient, job: Job, chunks: AsyncIterable<ResultChunk>, now: () => number, signal?: AbortSignal): Promise<{ manifestKey: string; files: readonly ReportFile[] }> {
   const bucket = job.report.bucket!;
+  const expectedBucketOwner = job.report.expectedBucketOwner;
   const root = reportRoot(job.report.prefix, job.id);
   const files: ReportFile[] = [];
   const parts = { succeeded: 0, failed: 0 };
@@ -52,7 +54,7 @@ export async function writeReport(storage: StorageClient, job: Job, chunks: Asyn
     const name = createHash('sha1').update(`${job.id}/${status}/${parts[status]++}`).digest('hex');
     const key = `${root}/results/${name}.csv`;
     const md5 = createHash('md5').update(body).digest();
-    await storage.putObject({ bucket, key, body, contentType: 'text/csv', contentMd5: md5.toString('base64'), serverSideEncryption: 'AES256', signal });
+    await storage.putObject({ bucket, key, body, contentType: 'text/csv', contentMd5: md5.toString('base64'), serverSideEncryption: 'AES256', expectedBucketOwner, signal });
     files.push({ TaskExecutionStatus: status, Bucket: bucket, MD5Checksum: md5.toString('hex'), Key: key });
   };
 
@@ -70,6 +72,6 @@ export async function writeReport(storage: StorageClient, job: Job, chunks: Asyn
   await flush('failed');
   const manifest = { Format: REPORT_FORMAT, ReportCreationDate: new Date(now()).toISOString(), Results: files, ReportSchema: REPORT_SCHEMA };
   const manifestKey = `${root}/manifest.json`;
-  await storage.putObject({ bucket, key: manifestKey, body: JSON.stringify(manifest), contentType: 'application/json', serverSideEncryption: 'AES256', signal });
+  await storage.putObject({ bucket, key: manifestKey, body: JSON.stringify(manifest), contentType: 'application/json', serverSideEncryption: 'AES256', expectedBucketOwner, signal });
   return { manifestKey, files };
 }

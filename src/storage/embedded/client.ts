@@ -13,6 +13,7 @@ import type { CatalogOperation } from '../../auth/s3-catalog.js';
 import { copyMany, setAclChecked, setChecksum } from '../../store/batch.js';
 import { enqueueTagWrite, tagWriteMany } from './tag-batcher.js';
 import { findBucket, getBucket } from '../../store/buckets.js';
+import { checkExpectedBucketOwner } from '../../store/expected-owner.js';
 import { createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../../store/checksums.js';
 import { commitBatched, writeTx } from '../../store/context.js';
 import { listObjects as storeListObjects, listObjectVersions } from '../../store/listing.js';
@@ -20,7 +21,7 @@ import { getAddressedVersion, putObjectLegalHold, putObjectRetention, restoreObj
 import { assertReadable, copyObject as storeCopyObject, deleteObject as storeDeleteObject, getVersion, putObject as storePutObject, readVersion } from '../../store/objects.js';
 import { StorageClass, type ObjectHeaders, type ObjectVersion } from '../../store/types.js';
 import type {
-  AclInput, CopyObjectInput, CopyResult, DeleteResult, GetObjectOptions, ListedObject, ListInput, ObjectBody, ObjectHead, ObjectMetadata, ObjectRef,
+  AclInput, BucketCallOptions, CopyObjectInput, CopyResult, DeleteResult, GetObjectOptions, ListedObject, ListInput, ObjectBody, ObjectHead, ObjectMetadata, ObjectRef,
   PutObjectInput, RestoreInput, Retention, StorageClient, Tag, WriteResult,
 } from '../storage-client.js';
 import { aclHeaders, toStoreAcl } from './acl.js';
@@ -304,6 +305,7 @@ export function createEmbeddedStorage(deps: ObjectAccessDeps, principal: Princip
 
     async putObject(input: PutObjectInput): Promise<WriteResult> {
       aborted(input.signal);
+      checkExpectedBucketOwner(ctx, input.bucket, input.expectedBucketOwner);
       const headers: Record<string, string> = input.serverSideEncryption ? { 'x-amz-server-side-encryption': input.serverSideEncryption } : {};
       authorized('PutObject', { bucket: input.bucket, key: input.key, headers });
       const body = typeof input.body === 'string' ? Buffer.from(input.body) : input.body;
@@ -446,6 +448,13 @@ export function createEmbeddedStorage(deps: ObjectAccessDeps, principal: Princip
       return { versionId: r.versionId, deleteMarker: r.deleteMarker };
     },
 
+    async getBucketLocation(bucket, opts: BucketCallOptions = {}) {
+      aborted(opts.signal);
+      checkExpectedBucketOwner(ctx, bucket, opts.expectedBucketOwner);
+      authorized('GetBucketLocation', { bucket });
+      return getBucket(ctx, bucket).region;
+    },
+
     async getObjectLockEnabled(bucket, signal) {
       aborted(signal);
       authorized('GetObjectLockConfiguration', { bucket });
@@ -460,6 +469,7 @@ export function createEmbeddedStorage(deps: ObjectAccessDeps, principal: Princip
   return client;
 
   async function* listAll(input: ListInput): AsyncGenerator<ListedObject> {
+    checkExpectedBucketOwner(ctx, input.bucket, input.expectedBucketOwner);
     authorized(input.versions ? 'ListObjectVersions' : 'ListObjects', { bucket: input.bucket });
     const prefix = input.prefix ?? '';
     const versioned = getBucket(ctx, input.bucket).versioning !== '';

@@ -10,7 +10,7 @@
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
-  DeleteObjectTaggingCommand, GetObjectCommand, GetObjectLockConfigurationCommand, GetObjectTaggingCommand, HeadObjectCommand,
+  DeleteObjectTaggingCommand, GetBucketLocationCommand, GetObjectCommand, GetObjectLockConfigurationCommand, GetObjectTaggingCommand, HeadObjectCommand,
   ListObjectsV2Command, ListObjectVersionsCommand, PutObjectAclCommand, PutObjectCommand, PutObjectLegalHoldCommand,
   PutObjectRetentionCommand, PutObjectTaggingCommand, RestoreObjectCommand, S3Client, UploadPartCopyCommand,
   type CopyObjectCommandInput, type Grant as SdkGrant, type HeadObjectCommandOutput,
@@ -260,7 +260,10 @@ export function createRemoteStorage(cfg: RemoteStorageConfig, role: Principal, c
 
     async putObject(input) {
       const r = await call(
-        () => s3.send(new PutObjectCommand({ Bucket: input.bucket, Key: input.key, Body: input.body, ContentType: input.contentType, ContentMD5: input.contentMd5, ServerSideEncryption: input.serverSideEncryption }), opts(input.signal)),
+        () => s3.send(new PutObjectCommand({
+          Bucket: input.bucket, Key: input.key, Body: input.body, ContentType: input.contentType, ContentMD5: input.contentMd5, ServerSideEncryption: input.serverSideEncryption,
+          ExpectedBucketOwner: input.expectedBucketOwner,
+        }), opts(input.signal)),
         input.signal,
       );
       return { etag: unquote(r.ETag), versionId: r.VersionId };
@@ -340,6 +343,13 @@ export function createRemoteStorage(cfg: RemoteStorageConfig, role: Principal, c
       return { versionId: r.VersionId, deleteMarker: r.DeleteMarker === true };
     },
 
+    async getBucketLocation(bucket, o = {}) {
+      const r = await call(() => s3.send(new GetBucketLocationCommand({ Bucket: bucket, ExpectedBucketOwner: o.expectedBucketOwner }), opts(o.signal)), o.signal);
+      // us-east-1 is the empty LocationConstraint; EU is the old name of eu-west-1.
+      const lc = r.LocationConstraint as string | undefined;
+      return !lc ? 'us-east-1' : lc === 'EU' ? 'eu-west-1' : lc;
+    },
+
     async getObjectLockEnabled(bucket, signal) {
       try {
         const r = await call(() => s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }), opts(signal)), signal);
@@ -358,7 +368,7 @@ export function createRemoteStorage(cfg: RemoteStorageConfig, role: Principal, c
   async function* listCurrent(input: ListInput): AsyncGenerator<ListedObject> {
     let token: string | undefined;
     do {
-      const r = await call(() => s3.send(new ListObjectsV2Command({ Bucket: input.bucket, Prefix: input.prefix || undefined, ContinuationToken: token }), opts(input.signal)), input.signal);
+      const r = await call(() => s3.send(new ListObjectsV2Command({ Bucket: input.bucket, Prefix: input.prefix || undefined, ContinuationToken: token, ExpectedBucketOwner: input.expectedBucketOwner }), opts(input.signal)), input.signal);
       for (const o of r.Contents ?? []) {
         yield { key: o.Key!, isLatest: true, isDeleteMarker: false, size: o.Size ?? 0, etag: unquote(o.ETag), lastModified: ms(o.LastModified), storageClass: o.StorageClass ?? 'STANDARD' };
       }
@@ -371,7 +381,7 @@ export function createRemoteStorage(cfg: RemoteStorageConfig, role: Principal, c
     let versionMarker: string | undefined;
     for (;;) {
       const r = await call(
-        () => s3.send(new ListObjectVersionsCommand({ Bucket: input.bucket, Prefix: input.prefix || undefined, KeyMarker: keyMarker, VersionIdMarker: versionMarker }), opts(input.signal)),
+        () => s3.send(new ListObjectVersionsCommand({ Bucket: input.bucket, Prefix: input.prefix || undefined, KeyMarker: keyMarker, VersionIdMarker: versionMarker, ExpectedBucketOwner: input.expectedBucketOwner }), opts(input.signal)),
         input.signal,
       );
       const all: ListedObject[] = [
