@@ -56,6 +56,10 @@ export function queryApiServiceOf(headers: IncomingHttpHeaders, rawQuery: string
     credential = /Credential=([^,\s]+)/.exec(auth)?.[1];
   }
   else if (rawQuery.includes('X-Amz-Credential=')) {
+    // A presigned S3 URL (scope `…/s3/aws4_request`, URL-encoded) settles it without a regex.
+    const at = rawQuery.indexOf('X-Amz-Credential=');
+    const end = rawQuery.indexOf('&', at);
+    if ((at === 0 || rawQuery[at - 1] === '&') && rawQuery.endsWith('%2Fs3%2Faws4_request', end === -1 ? rawQuery.length : end)) return undefined;
     const raw = /(?:^|&)X-Amz-Credential=([^&]*)/.exec(rawQuery)?.[1];
     if (raw === undefined) return undefined;
     // Presigned URLs carry the same credential all day: remember what each one names (~1 µs of
