@@ -81,6 +81,9 @@ export async function startApp(config: Config, log: (msg: string) => void = (m) 
   jobSweeper.unref();
   // Options given by the caller (tests, benchmarks) win over the configuration's.
   const engineFromConfig = {
+    // The embedded SQLite control database belongs to this process alone: a lease held by any
+    // other worker id is a dead incarnation's, taken back at start (EngineOptions.singleProcess).
+    singleProcess: !controlDb.capabilities.multiProcess,
     ...(config.jobs.maxTasks !== undefined ? { maxTasks: config.jobs.maxTasks } : {}),
     ...(config.jobs.maxTasksPerJob !== undefined ? { maxTasksPerJob: config.jobs.maxTasksPerJob } : {}),
   };

@@ -17,9 +17,11 @@
  *   and the error's message as FailureReason (no report: no task ran). Then it reads the
  *   manifest, saves segments (`saveSegments`) and moves to Suspended (confirmationRequired,
  *   suspendedCause `AwaitingConfirmation`) or Ready.
- * - Ready → Active happens inside `JobStore.leaseSegment` (the first lease of a job activates it).
- *   Active → Completing and Active → Failing (failure threshold, `state.ts`) happen inside
- *   `JobStore.checkpointSegment`, in the checkpoint's transaction.
+ * - Ready → Active happens inside `JobStore.leaseSegment` (the first lease of a job activates it,
+ *   and so does a lease of a Pausing or Paused job). Active → Completing, Active → Failing
+ *   (failure threshold, `state.ts`) and Active → Pausing (pre-emption by a higher-priority job)
+ *   happen inside `JobStore.checkpointSegment`, in the checkpoint's transaction; Pausing → Paused
+ *   when the job's last segment lease ends (`releaseLease`, or the checkpoint that finishes it).
  * - UpdateJobStatus (Ready / Cancelled) and UpdateJobPriority are the API front's, through
  *   `state.ts`'s rules and `JobStore.transition` / `updatePriority`.
  * - Completing / Failing / Cancelling are finished by the engine (report, then the terminal

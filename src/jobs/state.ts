@@ -14,13 +14,17 @@
  * window (30 days by default) closes and the sweep fails it. Otherwise it goes straight to `Ready`.
  *
  * `Ready` jobs wait for a worker; the first segment lease makes the job `Active` (highest priority
- * first, then oldest). A job that a higher-priority job pre-empts passes through `Pausing` to
- * `Paused` and becomes `Active` again when leased anew. Every checkpoint adds its counts to the
- * job exactly once; when the last segment is done the job is `Completing` (the report is being
- * written) and then `Complete`. Once at least 1,000 tasks ran and more than half failed, the job
- * is `Failing` and then `Failed` — the report is still written when any task ran. A cancel stops
- * new tasks: `Cancelling` while tasks in flight finish and the report is written, then
- * `Cancelled`; a job on which no task has started yet (New, Preparing, Suspended, Ready) is
+ * first, then oldest). When every segment slot is taken and a job of higher priority has work it
+ * cannot lease, the least urgent running job is pre-empted: `Pausing` while its segments finish
+ * their tasks in flight, checkpoint and give their leases back, then `Paused` once it holds none
+ * (its timer stops: ElapsedTimeInActiveSeconds counts Active and Pausing only). It becomes
+ * `Active` again with its next lease — when the urgent work no longer needs the slot, or when a
+ * priority change makes it the urgent one (store.ts, "Pre-emption"). Every checkpoint adds its
+ * counts to the job exactly once; when the last segment is done the job is `Completing` (the
+ * report is being written) and then `Complete`. Once at least 1,000 tasks ran and more than half
+ * failed, the job is `Failing` and then `Failed` — the report is still written when any task ran.
+ * A cancel stops new tasks: `Cancelling` while tasks in flight finish and the report is written,
+ * then `Cancelled`; a job on which no task has started yet (New, Preparing, Suspended, Ready) is
  * `Cancelled` at once. Complete, Failed and Cancelled are terminal: nothing follows them but
  * deletion, 90 days later by default.
  */
@@ -56,8 +60,8 @@ export function sourcesOf(to: JobStatus): JobStatus[] {
 export const RUNNING_STATUSES: readonly JobStatus[] = ['Active', 'Pausing', 'Paused'];
 /** Statuses whose timer counts toward Timers.ElapsedTimeInActiveSeconds. */
 export const TIMED_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['Active', 'Pausing']);
-/** Statuses eligible for segment leases. */
-export const LEASABLE_STATUSES: readonly JobStatus[] = ['Ready', 'Active', 'Paused'];
+/** Statuses eligible for segment leases (a lease makes the job Active). */
+export const LEASABLE_STATUSES: readonly JobStatus[] = ['Ready', 'Active', 'Pausing', 'Paused'];
 /** Statuses the engine finishes (report, then terminal status) once no segment is leased. */
 export const FINISHING_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['Completing', 'Failing', 'Cancelling']);
 

@@ -10,88 +10,23 @@
  * status/counters/timestamps as columns, the job lease), `job_segments` (one row per segment: plan,
  * cumulative checkpoint, lease and fence), `job_results` (one row per accepted checkpoint that
  * carried results), `job_events` (JobCreated / JobStatusChanged, increasing sequence). Row shapes
- * and conversions: store-sql-rows.ts.
+ * and conversions: store-sql-rows.ts; the steps shared by several methods (transitions with their
+ * bookkeeping and events, pre-emption): store-sql-steps.ts.
  */
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { ControlDb } from '../db/control-db.js';
 import { fromDbTime, toDbTime } from '../db/control-db.js';
-import { AWAITING_CONFIRMATION, isTerminal, type FailureReason, type Job, type JobStatus, type Tag } from './model.js';
-import { confirmationExpired, failureThresholdExceeded, FINISHING_STATUSES, LEASABLE_STATUSES, RUNNING_STATUSES, thresholdFailure, TIMED_STATUSES } from './state.js';
+import { isTerminal, type Job, type JobStatus, type Tag } from './model.js';
+import { confirmationExpired, failureThresholdExceeded, FINISHING_STATUSES, LEASABLE_STATUSES, RUNNING_STATUSES, thresholdFailure } from './state.js';
 import {
   decodeCursor, definitionOf, encodeCursor, jobToken, jq, num, parseJobToken, parseSegmentToken, segmentToken, toJob, toSegment,
   type JobsTable, type Q,
 } from './store-sql-rows.js';
+import { appendEvent, applyTransition, loadJob, preemptIfNeeded, settlePausing } from './store-sql-steps.js';
 import type {
   CheckpointResult, CreateResult, JobEvent, JobEventType, JobLease, JobPage, JobStore, LeaseLimits, LeaseToken, ListOptions, NewJob, ResultChunk,
   SegmentCheckpoint, SegmentLease, SegmentPlan, SegmentState, SweepOptions, SweepResult, TransitionPatch, TransitionResult,
 } from './store.js';
-
-// ---------------------------------------------------------------------------------------------
-// Shared steps (inside a transaction)
-
-async function loadJob(q: Q, id: string): Promise<JobsTable | undefined> {
-  return q.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
-async function appendEvent(q: Q, type: JobEventType, row: Pick<JobsTable, 'id' | 'account_id'>, status: JobStatus, now: number, failures: readonly FailureReason[], reasons: readonly string[]): Promise<void> {
-  // max+1 inside the writing transaction: gap-free and portable (SQLite has one writer; on
-  // PostgreSQL the primary key turns a race into a retryable unique violation).
-  const last = await q.selectFrom('job_events').select(sql<number | string | null>`max(seq)`.as('m')).executeTakeFirst();
-  await q
-    .insertInto('job_events')
-    .values({
-      seq: num(last?.m) + 1,
-      event_id: randomBytes(16).toString('hex'),
-      type,
-      job_id: row.id,
-      account_id: row.account_id,
-      time: toDbTime(now),
-      status,
-      failure_codes: JSON.stringify(failures.map((f) => f.failureCode)),
-      status_change_reason: JSON.stringify(reasons),
-    })
-    .execute();
-}
-
-/**
- * Moves a loaded job row to `to` with the bookkeeping a status implies, and records the event.
- * The caller has checked the source status; the WHERE on version makes the write a
- * compare-and-set all the same.
- */
-async function applyTransition(q: Q, row: JobsTable, to: JobStatus, patch: TransitionPatch, now: number): Promise<boolean> {
-  const nowIso = toDbTime(now);
-  const from = row.status as JobStatus;
-  const set: Partial<JobsTable> = { status: to, version: num(row.version) + 1, updated_at: nowIso };
-  const failures = patch.failureReasons ?? [];
-  if (failures.length > 0) set.failure_reasons = JSON.stringify([...(JSON.parse(row.failure_reasons) as FailureReason[]), ...failures]);
-  if (patch.statusUpdateReason !== undefined) set.status_update_reason = patch.statusUpdateReason;
-  if (patch.generatedManifestDescriptor !== undefined) set.generated_manifest = JSON.stringify(patch.generatedManifestDescriptor);
-  if (to !== from) {
-    if (to === 'Suspended') {
-      set.suspended_date = nowIso;
-      set.suspended_cause = patch.suspendedCause ?? AWAITING_CONFIRMATION;
-    } else if (patch.suspendedCause !== undefined) set.suspended_cause = patch.suspendedCause;
-    const wasTimed = TIMED_STATUSES.has(from) && row.active_since !== null;
-    const isTimed = TIMED_STATUSES.has(to);
-    if (wasTimed && !isTimed) {
-      set.active_ms = num(row.active_ms) + Math.max(0, now - fromDbTime(row.active_since!));
-      set.active_since = null;
-    } else if (!wasTimed && isTimed) set.active_since = nowIso;
-    if (isTerminal(to)) {
-      set.termination_date = nowIso;
-      set.lease_owner = null;
-      set.lease_expires_at = null;
-    }
-  } else if (patch.suspendedCause !== undefined) set.suspended_cause = patch.suspendedCause;
-  const r = await q.updateTable('jobs').set(set).where('id', '=', row.id).where('version', '=', row.version).executeTakeFirst();
-  if (num(r.numUpdatedRows) !== 1) return false;
-  if (to !== from) {
-    const reasons = [...(patch.statusUpdateReason !== undefined ? [patch.statusUpdateReason] : []), ...failures.map((f) => f.failureReason)];
-    await appendEvent(q, 'JobStatusChanged', row, to, now, failures, reasons);
-  }
-  return true;
-}
 
 const CHUNK = 200;
 
@@ -295,19 +230,22 @@ export function createSqlJobStore(cdb: ControlDb): JobStore {
     return num(r.numUpdatedRows) === 1 ? expiresAt : undefined;
   }
 
-  async function releaseLease(token: LeaseToken): Promise<void> {
+  async function releaseLease(token: LeaseToken, now: number): Promise<void> {
     const t = parseSegmentToken(token);
     if (!t) return;
-    await db
-      .updateTable('job_segments')
-      .set({ fence: t.fence + 1, lease_owner: null, lease_expires_at: null })
-      .where('job_id', '=', t.jobId)
-      .where('idx', '=', t.idx)
-      .where('fence', '=', t.fence)
-      .execute();
+    await tx(async (q) => {
+      const r = await q
+        .updateTable('job_segments')
+        .set({ fence: t.fence + 1, lease_owner: null, lease_expires_at: null })
+        .where('job_id', '=', t.jobId)
+        .where('idx', '=', t.idx)
+        .where('fence', '=', t.fence)
+        .executeTakeFirst();
+      if (num(r.numUpdatedRows) === 1) await settlePausing(q, t.jobId, now);
+    });
   }
 
-  async function checkpointSegment(token: LeaseToken, cp: SegmentCheckpoint, now: number): Promise<CheckpointResult> {
+  async function checkpointSegment(token: LeaseToken, cp: SegmentCheckpoint, now: number, limits?: LeaseLimits): Promise<CheckpointResult> {
     const t = parseSegmentToken(token);
     if (!t) return { accepted: false };
     return tx(async (q): Promise<CheckpointResult> => {
@@ -355,6 +293,9 @@ export function createSqlJobStore(cdb: ControlDb): JobStore {
         } else if (cp.done && !prev.done) {
           const left = await q.selectFrom('job_segments').select(sql<number | string>`count(*)`.as('n')).where('job_id', '=', t.jobId).where('done', '=', 0).executeTakeFirst();
           if (num(left?.n) === 0) await applyTransition(q, current, 'Completing', {}, now);
+          else await settlePausing(q, t.jobId, now); // this segment's lease has just ended
+        } else if (limits && !cp.done && current.status === 'Active') {
+          await preemptIfNeeded(q, current, now, limits);
         }
         current = (await loadJob(q, t.jobId))!;
       }
@@ -443,18 +384,22 @@ export function createSqlJobStore(cdb: ControlDb): JobStore {
     await db.updateTable('jobs').set({ lease_owner: null, lease_expires_at: null }).where('id', '=', t.jobId).where('lease_fence', '=', t.fence).execute();
   }
 
-  async function releaseWorkerLeases(workerId: string): Promise<number> {
+  async function releaseLeasesNotHeldBy(workerId: string, now: number): Promise<number> {
     return tx(async (q) => {
       const segs = await q
         .updateTable('job_segments')
         .set({ fence: sql`fence + 1`, lease_owner: null, lease_expires_at: null })
-        .where('lease_owner', '=', workerId)
+        .where('lease_owner', 'is not', null)
+        .where('lease_owner', '<>', workerId)
         .executeTakeFirst();
       const jobsReleased = await q
         .updateTable('jobs')
         .set({ lease_fence: sql`lease_fence + 1`, lease_owner: null, lease_expires_at: null })
-        .where('lease_owner', '=', workerId)
+        .where('lease_owner', 'is not', null)
+        .where('lease_owner', '<>', workerId)
         .executeTakeFirst();
+      const pausing = await q.selectFrom('jobs').select('id').where('status', '=', 'Pausing').execute();
+      for (const { id } of pausing) await settlePausing(q, id, now);
       return num(segs.numUpdatedRows) + num(jobsReleased.numUpdatedRows);
     });
   }
@@ -527,7 +472,7 @@ export function createSqlJobStore(cdb: ControlDb): JobStore {
     leaseJob,
     renewJobLease,
     releaseJob,
-    releaseWorkerLeases,
+    releaseLeasesNotHeldBy,
     readEvents,
     sweep,
   };

@@ -21,11 +21,11 @@
  * **Segments.** Preparation cuts the manifest into segments and saves them with the task total
  * (`saveSegments`, only while the job is Preparing; replaces earlier ones, so a re-run of
  * preparation after a crash is harmless). Workers then:
- *  - `leaseSegment`: claim one segment to work on, until `expiresAt`. Jobs in Ready, Active or
- *    Paused are eligible, highest priority first, then oldest; a segment is free when it is not
- *    done and not leased, or its lease expired. The first lease of a Ready/Paused job makes it
- *    Active. Concurrency limits are arguments: at most `maxGlobal` unexpired segment leases in
- *    all, `maxPerJob` per job.
+ *  - `leaseSegment`: claim one segment to work on, until `expiresAt`. Jobs in Ready, Active,
+ *    Pausing or Paused are eligible, highest priority first, then oldest; a segment is free when
+ *    it is not done and not leased, or its lease expired. The first lease of a Ready, Pausing or
+ *    Paused job makes it Active. Concurrency limits are arguments: at most `maxGlobal` unexpired
+ *    segment leases in all, `maxPerJob` per job.
  *  - `renewLease`: extend the lease (heartbeat); false when the lease was lost.
  *  - `checkpointSegment`: commit progress. Values are CUMULATIVE for the segment (lines done,
  *    succeeded, failed since the segment's first line), so a repeated checkpoint adds nothing;
@@ -33,14 +33,34 @@
  *    results chunk. A checkpoint whose token is not the segment's current one (fencing: the
  *    lease expired and someone else holds it, or the job was finalised) is rejected and changes
  *    nothing. The same transaction applies the automatic transitions: failure threshold
- *    (`state.ts`) → Failing, last segment done → Completing.
- *  - `releaseLease`: give a segment back (graceful shutdown); its checkpoint stays.
+ *    (`state.ts`) → Failing, last segment done → Completing, and pre-emption (below).
+ *  - `releaseLease`: give a segment back (graceful shutdown, pre-emption); its checkpoint stays.
  * The next holder of a segment gets its last checkpoint with the lease and resumes after it.
+ *
+ * **Pre-emption** (spec §5.2, §5.5: a higher-priority job may pause a running lower-priority one).
+ * A checkpoint given the caller's `limits` checks whether its job must make room: when the live
+ * segment leases of jobs not already Pausing fill `maxGlobal`, its job is the least urgent Active
+ * job holding one (lowest priority, then newest), and a job of strictly higher priority has a
+ * free segment it could lease under `maxPerJob`, the job goes Active → Pausing in that
+ * transaction and the checkpoint answers `Pausing`. Every holder of a Pausing (or Paused) job's
+ * segments stops at its next checkpoint: it lets its tasks in flight finish, commits them and
+ * releases the lease — so no task is lost or counted twice, the cumulative checkpoint carries
+ * everything. When the last lease of a Pausing job ends (release, segment done) the job is Paused.
+ * Leasing a Pausing or Paused job again makes it Active: the slots go to the urgent job first
+ * (leases are priority-ordered) and come back when it needs no more of them, or a priority change
+ * makes the paused job the urgent one. Leases of Pausing jobs do not count as held capacity, so
+ * one urgent job pauses one victim at a time, not every lower-priority job at once. A job is
+ * never paused while capacity is free: an idle runner takes the urgent job instead.
  *
  * **Job leases.** `leaseJob` hands one job in the given statuses to one worker at a time (to
  * prepare it, or to finish it: report, terminal status). For Completing, Failing and Cancelling
  * it waits until no unexpired segment lease is left, then fences every segment lease of the job,
  * so no late checkpoint can add rows to a report being written.
+ *
+ * **Restart of a sole process.** `releaseLeasesNotHeldBy(workerId)` releases and fences every
+ * lease held by any other worker id, for a process that alone uses the store (the embedded SQLite
+ * control database): its other holders can only be dead incarnations, whose work then resumes at
+ * once rather than after `leaseMs`. Never with several processes: it takes live leases away.
  *
  * **Results.** The opaque `results` text of each accepted checkpoint (the engine decides what it
  * is: CSV rows, or a reference to an object holding them) is kept in order per segment and read
@@ -165,6 +185,7 @@ export interface SegmentCheckpoint extends SegmentProgress {
 }
 
 export type CheckpointResult =
+  /** `status` is the job's after the checkpoint: a holder goes on only while it is Active. */
   | { readonly accepted: true; readonly status: JobStatus; readonly progress: JobProgress }
   /** The token is stale (fenced), or the values go backwards: nothing was changed. */
   | { readonly accepted: false };
@@ -236,8 +257,10 @@ export interface JobStore {
   leaseSegment(workerId: string, now: number, leaseMs: number, limits: LeaseLimits): Promise<SegmentLease | undefined>;
   /** The new expiry, or undefined when the lease was lost. */
   renewLease(token: LeaseToken, now: number, leaseMs: number): Promise<number | undefined>;
-  checkpointSegment(token: LeaseToken, checkpoint: SegmentCheckpoint, now: number): Promise<CheckpointResult>;
-  releaseLease(token: LeaseToken): Promise<void>;
+  /** With `limits` (the caller's lease limits), the checkpoint may pre-empt its job (answers `Pausing`); without, never. */
+  checkpointSegment(token: LeaseToken, checkpoint: SegmentCheckpoint, now: number, limits?: LeaseLimits): Promise<CheckpointResult>;
+  /** A Pausing job whose last lease this was becomes Paused (at `now`). */
+  releaseLease(token: LeaseToken, now: number): Promise<void>;
   /** Every segment of the job, in order (for the console and tests; O(segments)). */
   segments(jobId: string): Promise<readonly SegmentState[]>;
   /** The committed results of a job, segment by segment, in commit order. */
@@ -247,11 +270,14 @@ export interface JobStore {
   renewJobLease(token: LeaseToken, now: number, leaseMs: number): Promise<number | undefined>;
   releaseJob(token: LeaseToken): Promise<void>;
   /**
-   * Releases every segment and job lease `workerId` holds (fencing their tokens), so that a
-   * restarted process with a stable worker id takes its dead incarnation's work back at once
-   * instead of waiting for the leases to expire. Returns how many leases were released.
+   * Releases every segment and job lease NOT held by `workerId` (fencing their tokens: a late
+   * renew or checkpoint of their holders is refused) and settles Pausing jobs left without a
+   * lease to Paused. Returns how many leases were released. Only for a process that is the sole
+   * user of the store (the embedded SQLite control database): there, any other holder is a dead
+   * incarnation, and its work resumes at once instead of after `leaseMs`. With several processes
+   * it would take live leases away from the others (their tasks would re-run).
    */
-  releaseWorkerLeases(workerId: string): Promise<number>;
+  releaseLeasesNotHeldBy(workerId: string, now: number): Promise<number>;
 
   /** Events with seq > afterSeq, oldest first. */
   readEvents(afterSeq: number, limit: number): Promise<readonly JobEvent[]>;

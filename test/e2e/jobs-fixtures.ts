@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { loadConfig } from '../../src/config.js';
 import { startApp, type App } from '../../src/app.js';
 import type { JobRuntimeOptions } from '../../src/jobs/engine/wire.js';
@@ -38,6 +39,11 @@ export async function startJobsServer(runtime: JobRuntimeOptions = {}, opts: { d
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** An S3 Control client for the server at `url` (root credentials; no account-id host prefix). */
+export function controlClient(url: string): S3ControlClient {
+  return new S3ControlClient({ region: REGION, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY }, endpointProvider: () => ({ url: new URL(`${url}/`) }), maxAttempts: 1 });
 }
 
 export const BATCH_TRUST = JSON.stringify({

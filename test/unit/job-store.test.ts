@@ -3,80 +3,13 @@
  * the port's documented semantics — idempotent create, compare-and-set transitions with their
  * bookkeeping and events, paging, lease exclusivity and limits, priority order, fencing of stale
  * holders, exactly-once counters, the automatic transitions, job leases, and the sweeps.
+ * Pre-emption (Pausing / Paused) has its own file, job-store-preemption.test.ts.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { openControlDb } from '../../src/db/open.js';
-import type { ControlDb } from '../../src/db/control-db.js';
-import { createSqlJobStore } from '../../src/jobs/store-sql.js';
-import { InvalidCursorError, type JobStore, type LeaseToken, type NewJob, type SegmentPlan } from '../../src/jobs/store.js';
-import type { JobStatus } from '../../src/jobs/model.js';
-import { tempDir } from '../helpers/server.js';
-
-const ACCOUNT = '111122223333';
-const T0 = Date.parse('2024-05-01T10:00:00.000Z');
-const DAY = 86_400_000;
-const LIMITS = { maxGlobal: 100, maxPerJob: 100 };
-
-function newJob(over: Partial<NewJob> = {}): NewJob {
-  return {
-    id: randomUUID(),
-    accountId: ACCOUNT,
-    priority: 10,
-    tags: [],
-    clientRequestToken: randomUUID(),
-    requestHash: 'h1',
-    operation: { kind: 'S3PutObjectTagging', tagSet: [['k', 'v']] },
-    manifest: {
-      spec: { format: 'S3BatchOperations_CSV_20180820', fields: ['Bucket', 'Key'] },
-      location: { objectArn: 'arn:aws:s3:::m/manifest.csv', bucket: 'm', key: 'manifest.csv', etag: 'abc' },
-    },
-    report: { enabled: false },
-    roleArn: `arn:aws:iam::${ACCOUNT}:role/batch`,
-    confirmationRequired: false,
-    ...over,
-  };
-}
-
-function plan(n: number, lines = 10): SegmentPlan[] {
-  return Array.from({ length: n }, (_, i) => ({ index: i, startByte: i * 100, endByte: (i + 1) * 100, firstLine: i * lines + 1, lineCount: lines }));
-}
-
-interface Adapter {
-  readonly name: string;
-  open(): Promise<{ store: JobStore; close(): Promise<void> }>;
-}
-
-const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-const adapters: Adapter[] = [
-  {
-    name: 'sql (SQLite)',
-    async open() {
-      const dir = tempDir('s3batch-jobstore-');
-      dirs.push(dir);
-      const cdb: ControlDb = await openControlDb(dir);
-      return { store: createSqlJobStore(cdb), close: () => cdb.close() };
-    },
-  },
-];
-
-/** A job in `status` with `segments` planned (through the transitions the engine makes). */
-async function jobIn(store: JobStore, status: JobStatus, segments = 0, over: Partial<NewJob> = {}, now = T0): Promise<string> {
-  const { job } = await store.create(newJob(over), now);
-  const id = job!.id;
-  if (status === 'New') return id;
-  assert.equal((await store.transition(id, ['New'], 'Preparing', {}, now)).ok, true);
-  if (segments > 0) assert.equal(await store.saveSegments(id, plan(segments), segments * 10, now), true);
-  if (status === 'Preparing') return id;
-  const next = status === 'Suspended' ? 'Suspended' : 'Ready';
-  assert.equal((await store.transition(id, ['Preparing'], next, {}, now)).ok, true);
-  if (status !== next) assert.equal((await store.transition(id, [next], status, {}, now)).ok, true);
-  return id;
-}
+import { InvalidCursorError, type JobStore, type LeaseToken } from '../../src/jobs/store.js';
+import { ACCOUNT, adapters, DAY, jobIn, LIMITS, newJob, plan, T0 } from './job-store-fixtures.js';
 
 for (const adapter of adapters) {
   describe(`JobStore conformance: ${adapter.name}`, () => {
@@ -316,7 +249,7 @@ for (const adapter of adapters) {
 
           const l2 = (await f.leaseSegment('w2', T0, 30_000, LIMITS))!;
           assert.equal(l2.segment.index, 1);
-          await f.releaseLease(l2.token);
+          await f.releaseLease(l2.token, T0);
           assert.deepEqual(await f.checkpointSegment(l2.token, { linesDone: 1, succeeded: 1, failed: 0, done: false }, T0), { accepted: false });
           const l3 = (await f.leaseSegment('w3', T0, 30_000, LIMITS))!;
           assert.equal(l3.segment.index, 1, 'a released segment is free at once');
@@ -418,21 +351,25 @@ for (const adapter of adapters) {
       }
     });
 
-    it('releaseWorkerLeases frees a dead incarnation\'s segment and job leases at once and fences its tokens', async () => {
+    it('releaseLeasesNotHeldBy frees every other holder\'s segment and job leases at once and fences their tokens', async () => {
       const { store: f, close } = await adapter.open();
       try {
-        const id = await jobIn(f, 'Ready', 2);
-        const a = (await f.leaseSegment('proc-1', T0, 60_000, LIMITS))!;
-        const other = (await f.leaseSegment('proc-2', T0, 60_000, LIMITS))!;
+        const id = await jobIn(f, 'Ready', 3);
+        const a = (await f.leaseSegment('dead-1', T0, 60_000, LIMITS))!;
+        const b = (await f.leaseSegment('dead-2', T0, 60_000, LIMITS))!;
+        const mine = (await f.leaseSegment('me', T0, 60_000, LIMITS))!;
         await jobIn(f, 'New');
-        const j = (await f.leaseJob('proc-1', ['New'], T0, 60_000))!;
-        assert.equal(await f.releaseWorkerLeases('proc-1'), 2);
-        assert.deepEqual(await f.checkpointSegment(a.token, { linesDone: 1, succeeded: 1, failed: 0, done: false }, T0), { accepted: false });
-        assert.equal(await f.renewJobLease(j.token, T0, 60_000), undefined);
-        const again = (await f.leaseSegment('proc-1', T0 + 1, 60_000, LIMITS))!;
-        assert.deepEqual([again.jobId, again.segment.index], [id, a.segment.index]);
-        assert.equal((await f.leaseJob('proc-1', ['New'], T0 + 1, 60_000))!.job.id, j.job.id);
-        assert.equal((await f.checkpointSegment(other.token, { linesDone: 1, succeeded: 1, failed: 0, done: false }, T0)).accepted, true, 'other workers keep theirs');
+        const j = (await f.leaseJob('dead-1', ['New'], T0, 60_000))!;
+        assert.equal(await f.leaseSegment('me', T0 + 1, 60_000, LIMITS), undefined, 'every segment is held');
+        assert.equal(await f.releaseLeasesNotHeldBy('me', T0 + 1), 3);
+        assert.deepEqual(await f.checkpointSegment(a.token, { linesDone: 1, succeeded: 1, failed: 0, done: false }, T0 + 2), { accepted: false });
+        assert.equal(await f.renewLease(b.token, T0 + 2, 60_000), undefined);
+        assert.equal(await f.renewJobLease(j.token, T0 + 2, 60_000), undefined);
+        const again = [(await f.leaseSegment('me', T0 + 3, 60_000, LIMITS))!, (await f.leaseSegment('me', T0 + 3, 60_000, LIMITS))!];
+        assert.deepEqual(again.map((l) => [l.jobId, l.segment.index]).sort(), [[id, a.segment.index], [id, b.segment.index]].sort());
+        assert.equal((await f.leaseJob('me', ['New'], T0 + 3, 60_000))!.job.id, j.job.id);
+        assert.equal((await f.checkpointSegment(mine.token, { linesDone: 1, succeeded: 1, failed: 0, done: false }, T0 + 4)).accepted, true, 'its own leases stay');
+        assert.equal(await f.releaseLeasesNotHeldBy('me', T0 + 5), 0);
       } finally {
         await close();
       }

@@ -25,8 +25,23 @@ export interface EngineOptions {
   readonly checkpointTasks: number;
   /** … or this long after the previous checkpoint, whichever comes first. */
   readonly checkpointMs: number;
-  /** Idle polling for new work (the API front also wakes the engine). */
+  /**
+   * Polling of the store for work that no local wake announces: other processes' jobs, leases
+   * that expired. One loop polls (the others sleep until woken), first after `pollMs`, then
+   * twice as long after each idle look, up to `idlePollMaxMs`; any wake or work resets it. In a
+   * single process every trigger (CreateJob, UpdateJobStatus, UpdateJobPriority, a segment's end)
+   * wakes the engine, so the idle poll only bounds how late a missed trigger is seen.
+   */
   readonly pollMs: number;
+  readonly idlePollMaxMs: number;
+  /**
+   * This process is the only user of the job store (the embedded SQLite control database, one
+   * server per data directory): at start the engine takes back every lease held by another
+   * worker id — necessarily a dead incarnation's (kill -9, power loss) — so the work resumes at
+   * once instead of after `leaseMs`; the dead holder's tokens are fenced. Must stay false when
+   * several processes share the store (PostgreSQL workers): it would take their live leases.
+   */
+  readonly singleProcess: boolean;
   readonly retry: RetryPolicy;
   /** Lambda TemporaryFailure re-drives before the task fails. */
   readonly lambdaRedrives: number;
@@ -50,6 +65,10 @@ export const defaultEngineOptions: Omit<EngineOptions, 'workerId'> = {
   checkpointTasks: 2_000,
   checkpointMs: 1_000,
   pollMs: 100,
+  // Idle: 2 s between looks costs ~3 small transactions every 2 s; the first looks after a burst
+  // of work stay at 100 ms, when more work is most likely.
+  idlePollMaxMs: 2_000,
+  singleProcess: false,
   retry: { attempts: 5, baseMs: 100, maxMs: 5_000 },
   lambdaRedrives: 5,
   lambdaTimeoutMs: 60_000,

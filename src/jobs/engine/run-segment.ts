@@ -11,9 +11,9 @@
  * and no row or count is ever lost or doubled.
  *
  * The segment stops early when the lease is lost (renewal or checkpoint refused: someone else has
- * it), when a checkpoint answers that the job is no longer running (cancelled, failure threshold:
- * in-flight tasks finish and are checkpointed), or when the engine stops (in-flight tasks are
- * aborted and re-run later).
+ * it), when a checkpoint answers that the job is no longer Active (pre-empted by a higher-priority
+ * job, cancelled, failure threshold: in-flight tasks finish, are checkpointed and the lease is
+ * given back), or when the engine stops (in-flight tasks are aborted and re-run later).
  */
 import { S3Error } from '../../errors.js';
 import { errorCodeOf, type StorageClient } from '../../storage/storage-client.js';
@@ -22,7 +22,6 @@ import { parseCsvTasks, type ManifestTask } from '../manifest/csv.js';
 import { readSourceRange, type SegmentSource } from '../manifest/source.js';
 import { failed, isRedrive, RetryableTaskError, type Operation, type OperationContext, type TaskResult } from '../operations/types.js';
 import { encodeChunk, reportRow } from '../report/rows.js';
-import { RUNNING_STATUSES } from '../state.js';
 import type { JobStore, SegmentLease } from '../store.js';
 import type { Limiter } from './limiter.js';
 import type { EngineOptions } from './options.js';
@@ -92,6 +91,8 @@ async function runTask(run: SegmentRun, task: ManifestTask, ctx: OperationContex
 export async function runSegment(run: SegmentRun): Promise<SegmentEnd> {
   const { lease, jobs, options } = run;
   const seg = lease.segment;
+  // Given to every checkpoint, so that the store can pre-empt this job for a more urgent one.
+  const limits = { maxGlobal: options.maxSegments, maxPerJob: options.maxSegmentsPerJob };
   const scope = run.job.report.enabled ? run.job.report.reportScope ?? 'AllTasks' : undefined;
   const abort = new AbortController();
   const onStop = (): void => abort.abort(run.stop.reason);
@@ -172,7 +173,7 @@ export async function runSegment(run: SegmentRun): Promise<SegmentEnd> {
       sRows = '';
       fRows = '';
       lastCheckpoint = run.now();
-      const r = await jobs.checkpointSegment(lease.token, cp, run.now());
+      const r = await jobs.checkpointSegment(lease.token, cp, run.now(), limits);
       if (!r.accepted) {
         lost = true;
         abort.abort(new Error('checkpoint refused: the segment lease was lost'));
@@ -180,7 +181,9 @@ export async function runSegment(run: SegmentRun): Promise<SegmentEnd> {
       }
       committed = upto;
       if (done) doneCommitted = true;
-      if (!RUNNING_STATUSES.includes(r.status)) stopping = true; // cancelled, failing, completing
+      // Pausing/Paused (pre-empted by a higher-priority job), Cancelling, Failing, Completing: no
+      // new task; those in flight finish and the last checkpoint commits them.
+      if (r.status !== 'Active') stopping = true;
     };
 
     const maybeCheckpoint = (): void => {
@@ -290,10 +293,10 @@ export async function runSegment(run: SegmentRun): Promise<SegmentEnd> {
     if (prefix > committed || (prefix === n && !doneCommitted)) await checkpoint();
     if (lost) return 'lost';
     if (prefix === n) return 'done';
-    await jobs.releaseLease(lease.token);
+    await jobs.releaseLease(lease.token, run.now());
     return 'stopped';
   } catch (e) {
-    if (!lost) await jobs.releaseLease(lease.token).catch(() => undefined);
+    if (!lost) await jobs.releaseLease(lease.token, run.now()).catch(() => undefined);
     if (lost || (run.stop.aborted && abort.signal.aborted)) return lost ? 'lost' : 'stopped';
     throw e;
   } finally {
