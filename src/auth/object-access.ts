@@ -1,33 +1,37 @@
 /**
- * Authorization of object and bucket operations for callers inside the process — batch tasks run
- * as a job's role through the embedded StorageClient, replication as its role — with the same
- * decision the S3 front makes for an HTTP request (src/http/s3/authorize-request.ts): the catalog
- * (s3-catalog.ts) says which permissions an operation needs; for each, this module gathers the
- * principal's identity policies, the bucket policy, the bucket or object ACL and the object's tags,
- * and asks authorize.ts. Domain modules cannot import http/, so the pure parts live here.
+ * Authorization of object and bucket operations: `checkPermission` decides one permission the
+ * catalog (s3-catalog.ts) says an operation needs — it gathers the principal's identity policies,
+ * the bucket policy, the bucket or object ACL and the object's tags, and asks authorize.ts. The S3
+ * front (src/http/s3/authorize-request.ts) calls it for each HTTP request; callers inside the
+ * process — batch tasks run as a job's role through the embedded StorageClient, replication as its
+ * role — through `authorizeOperation` and, for many objects at once, `operationAuthorizer`.
  *
- * Differences from an HTTP request: there is no signature, source IP or TLS (aws:SourceIp is
- * absent, aws:SecureTransport is 'true': the call never leaves the process), and the caller may
- * pass the object version it already read (`version`), so a task reads its row once.
+ * Differences of an in-process call from an HTTP request: there is no signature, source IP or TLS
+ * (aws:SourceIp is absent, aws:SecureTransport is 'true': the call never leaves the process), and
+ * the caller may pass the object version it already read (`version`), so a task reads its row once.
  */
 import { S3Error } from '../errors.js';
 import { getBucketConfig, findBucket } from '../store/buckets.js';
 import type { PolicyDocument as StoredPolicyDocument } from '../store/bucket-configs.js';
 import type { StoreContext } from '../store/context.js';
 import { getVersion } from '../store/objects.js';
-import type { Bucket, ObjectVersion } from '../store/types.js';
+import type { Acl, Bucket, ObjectVersion } from '../store/types.js';
+import { aclAllows, authorize, compileResourcePolicy, fromStoredPolicy, privateAcl, type AclAccess, type ResourcePolicy } from './authorize.js';
+import { canonicalIdOf, type Credentials, type Principal } from './credentials.js';
+import type { RequestPrincipal } from './policy/types.js';
+import { requiredPermissions, withContext, withExistingObjectTags, type CatalogOperation, type CatalogRequest, type ContextValue, type Permission, type RequestBodyFacts } from './s3-catalog.js';
 
 /** What authorization needs of the object a permission names: its owner, tags and ACL. */
 export type ObjectFacts = Pick<ObjectVersion, 'owner' | 'tags' | 'acl'>;
-import { aclAllows, authorize, compileResourcePolicy, fromStoredPolicy, privateAcl, type AclAccess, type ResourcePolicy } from './authorize.js';
-import { canonicalIdOf, type Credentials, type Principal } from './credentials.js';
-import { requiredPermissions, withContext, withExistingObjectTags, type CatalogOperation, type CatalogRequest, type ContextValue, type Permission, type RequestBodyFacts } from './s3-catalog.js';
 
 export interface ObjectAccessDeps {
   readonly store: StoreContext;
   readonly credentials: Credentials;
   readonly region: string;
 }
+
+/** What deciding one permission reads: the S3 front's deps have these too. */
+export type PermissionDeps = Pick<ObjectAccessDeps, 'store' | 'credentials'>;
 
 interface StoredPolicy {
   readonly text: string;
@@ -52,59 +56,127 @@ export function bucketResourcePolicy(store: StoreContext, bucket: string): Resou
   return rp;
 }
 
-function canonicalOf(deps: ObjectAccessDeps, accountId: string): string {
-  return deps.credentials.accounts.get(accountId)?.canonicalId ?? canonicalIdOf(accountId);
+/** An account's canonical user id, as ACLs name it. */
+export function canonicalIdOfAccount(credentials: Credentials, accountId: string): string {
+  return credentials.accounts.get(accountId)?.canonicalId ?? canonicalIdOf(accountId);
+}
+
+/** An unsigned request's principal: only `"Principal": "*"` and the AllUsers group match it. */
+export const ANONYMOUS: RequestPrincipal = Object.freeze({ kind: 'anonymous', arn: '*', accountId: null, userId: 'anonymous', tags: Object.freeze({}) });
+
+/**
+ * How a request reached the server, for aws:SecureTransport and aws:SourceIp. The S3 front's
+ * plain HTTP is not secure and has a source address; a call inside the process (`IN_PROCESS`)
+ * never leaves it: secure, with no address (a policy conditioned on aws:SourceIp does not match).
+ */
+export interface RequestOrigin {
+  readonly secureTransport: boolean;
+  readonly sourceIp?: string;
+}
+
+export const IN_PROCESS: RequestOrigin = Object.freeze({ secureTransport: true });
+
+export interface PermissionCheck {
+  readonly origin: RequestOrigin;
+  /**
+   * The object the permission names, when the caller has read it (for its tags and ACL); null
+   * when the caller knows it is missing; undefined: looked up here.
+   */
+  readonly version?: ObjectFacts | null;
+  /** CreateBucket: its bucket does not exist yet, and its permissions are decided all the same. */
+  readonly createsBucket?: boolean;
+}
+
+/** The condition keys every permission of a request carries, whatever it names. */
+function requestContext(now: number, origin: RequestOrigin, owner: string): [string, ContextValue][] {
+  const out: [string, ContextValue][] = [
+    ['aws:currenttime', new Date(now).toISOString()],
+    ['aws:epochtime', String(Math.floor(now / 1000))],
+    ['aws:securetransport', origin.secureTransport ? 'true' : 'false'],
+  ];
+  if (origin.sourceIp !== undefined) out.push(['aws:sourceip', origin.sourceIp]);
+  out.push(['s3:resourceaccount', owner]);
+  return out;
+}
+
+/** What an ACL grants `principal` for `perm`; a resource without one has its owner's private ACL. */
+function aclAccess(credentials: Credentials, of: { readonly acl: Acl | null; readonly owner: string }, principal: RequestPrincipal, perm: Permission): AclAccess {
+  return aclAllows(of.acl ?? privateAcl(canonicalIdOfAccount(credentials, of.owner)), principal, perm);
 }
 
 /** The object version a permission is about, when the caller has not read it yet (undefined: missing). */
-function lookupVersion(deps: ObjectAccessDeps, perm: Permission): ObjectFacts | undefined {
+function lookupVersion(store: StoreContext, perm: Permission): ObjectFacts | undefined {
   try {
-    return getVersion(deps.store, perm.bucket!, perm.key!, perm.versionId);
+    return getVersion(store, perm.bucket!, perm.key!, perm.versionId);
   } catch {
     return undefined; // missing object: the operation itself answers
   }
 }
 
 /**
- * Decides one permission. Returns the AccessDenied error, or undefined when allowed. `version`:
- * the object the permission names, when the caller has read it (for its tags and ACL); pass
- * `null` when the caller knows it is missing.
+ * Decides one permission for `principal` (undefined: anonymous): the identity policies, the bucket
+ * policy, the bucket or object ACL and the object's tags, through authorize.ts. Returns the
+ * AccessDenied (or MethodNotAllowed) error, or undefined when allowed. The S3 front and the
+ * in-process callers differ only by `check.origin`.
  */
-export function checkPermission(deps: ObjectAccessDeps, principal: Principal, perm: Permission, now: number, version?: ObjectFacts | null): S3Error | undefined {
+export function checkPermission(deps: PermissionDeps, principal: Principal | undefined, perm: Permission, now: number, check: PermissionCheck): S3Error | undefined {
   const b: Bucket | undefined = perm.bucket !== undefined ? findBucket(deps.store, perm.bucket) : undefined;
-  // A missing bucket is the operation's to answer (NoSuchBucket).
-  if (perm.bucket !== undefined && !b) return undefined;
-  const owner = b?.owner ?? principal.accountId;
-  const isRoot = principal.kind === 'root' && principal.accountId === owner;
+  // A missing bucket is the operation's to answer: NoSuchBucket for every caller, anonymous ones
+  // included (bucket names are global, so this tells nothing).
+  if (perm.bucket !== undefined && !b && !check.createsBucket) return undefined;
+  // iam:PassRole names a role, whose account is in its ARN.
+  const owner = b?.owner ?? (perm.action === 'iam:PassRole' ? perm.resource.split(':')[4]! : (principal?.accountId ?? ''));
+  const isRoot = principal?.kind === 'root' && principal.accountId === owner;
   const rp = b ? bucketResourcePolicy(deps.store, b.name) : undefined;
+  // Fast path, same decision: the owner's root user with no bucket policy is always allowed.
   if (isRoot && !rp) return undefined;
-  const global: [string, ContextValue][] = [
-    ['aws:currenttime', new Date(now).toISOString()],
-    ['aws:epochtime', String(Math.floor(now / 1000))],
-    ['aws:securetransport', 'true'],
-    ['s3:resourceaccount', owner],
-  ];
-  let p = withContext(perm, global);
+  const requester: RequestPrincipal = principal ?? ANONYMOUS;
+  let p = withContext(perm, requestContext(now, check.origin, owner));
   let acl: AclAccess = 'none';
   if (perm.key !== undefined && (perm.needsExistingObjectTags || perm.aclScope === 'object')) {
-    const v = version === undefined ? lookupVersion(deps, perm) : (version ?? undefined);
+    const v = check.version === undefined ? lookupVersion(deps.store, perm) : (check.version ?? undefined);
     if (v) {
       if (perm.needsExistingObjectTags) p = withExistingObjectTags(p, v.tags);
-      if (perm.aclScope === 'object') acl = aclAllows(v.acl ?? privateAcl(canonicalOf(deps, v.owner)), principal, perm);
+      if (perm.aclScope === 'object') acl = aclAccess(deps.credentials, v, requester, perm);
     }
   }
-  if (perm.aclScope === 'bucket' && b) acl = aclAllows(b.acl ?? privateAcl(canonicalOf(deps, b.owner)), principal, perm);
-  const r = authorize({
+  if (perm.aclScope === 'bucket' && b) acl = aclAccess(deps.credentials, b, requester, perm);
+  const policies = principal && principal.kind !== 'root' ? deps.credentials.identityPoliciesOf(principal) : [];
+  return decide(requester, perm, { isRoot, rp, owner, bucket: b }, policies, acl, p.resource, p.context);
+}
+
+/** The resource-side facts of a permission: who owns what it names, and the bucket's policy. */
+interface ResourceFacts {
+  readonly isRoot: boolean;
+  readonly rp?: ResourcePolicy;
+  readonly owner: string;
+  readonly bucket?: Bucket;
+}
+
+/**
+ * One permission's decision once its facts are gathered: authorize.ts, then S3's owner-account-only
+ * rule (another account's identity gets 405 even when its policies allow).
+ */
+function decide(
+  principal: RequestPrincipal,
+  perm: Permission,
+  r: ResourceFacts,
+  identityPolicies: ReturnType<Credentials['identityPoliciesOf']>,
+  acl: AclAccess,
+  resource: string,
+  context: ReadonlyMap<string, ContextValue>,
+): S3Error | undefined {
+  const d = authorize({
     principal,
-    isRootOfResourceAccount: isRoot,
-    identityPolicies: principal.kind !== 'root' ? deps.credentials.identityPoliciesOf(principal) : [],
-    resourcePolicy: rp,
-    resourceAccountId: owner,
+    isRootOfResourceAccount: r.isRoot,
+    identityPolicies,
+    resourcePolicy: r.rp,
+    resourceAccountId: r.owner,
     aclAllows: acl,
-    request: { action: p.action, resource: p.resource, principal, context: p.context },
+    request: { action: perm.action, resource, principal, context },
   });
-  if (r.decision !== 'Allow') return new S3Error('AccessDenied', r.message);
-  if (perm.ownerAccountOnly && b && principal.accountId !== b.owner) {
+  if (d.decision !== 'Allow') return new S3Error('AccessDenied', d.message);
+  if (perm.ownerAccountOnly && r.bucket && principal.accountId !== r.bucket.owner) {
     return new S3Error('MethodNotAllowed', undefined, { Method: 'PUT', ResourceType: 'BUCKET' });
   }
   return undefined;
@@ -162,7 +234,7 @@ export function authorizeOperation(deps: ObjectAccessDeps, principal: Principal,
       perm.bucket === r.bucket && perm.key === r.key ? version
       : r.copySource && perm.bucket === r.copySource.bucket && perm.key === r.copySource.key ? sourceVersion
       : undefined;
-    const denied = checkPermission(deps, principal, perm, now, facts);
+    const denied = checkPermission(deps, principal, perm, now, { origin: IN_PROCESS, version: facts });
     if (denied) return denied;
   }
   return undefined;
@@ -183,17 +255,13 @@ export interface ObjectInBatch {
 /** Decides one task of a batch: the object it addresses, and a copy's source object. */
 export type ObjectDecision = (target: ObjectInBatch, source?: ObjectInBatch) => S3Error | undefined;
 
-interface Prepared {
+interface Prepared extends ResourceFacts {
   readonly perm: Permission;
   /** Which object the permission names: the target, a copy's source, or neither (decided the same for all). */
   readonly names: 'target' | 'source' | 'fixed';
   readonly context: ReadonlyMap<string, ContextValue>;
   /** Context keys whose values hold a mark (x-amz-copy-source), filled per task. */
   readonly marked: readonly string[];
-  readonly bucket?: Bucket;
-  readonly rp?: ResourcePolicy;
-  readonly isRoot: boolean;
-  readonly owner: string;
 }
 
 /**
@@ -276,12 +344,7 @@ export function operationAuthorizer(deps: ObjectAccessDeps, principal: Principal
         return perms.map((perm) => {
           const b = perm.bucket !== undefined ? findBucket(deps.store, perm.bucket) : undefined;
           const owner = b?.owner ?? principal.accountId;
-          const context = withContext(perm, [
-            ['aws:currenttime', new Date(now).toISOString()],
-            ['aws:epochtime', String(Math.floor(now / 1000))],
-            ['aws:securetransport', 'true'],
-            ['s3:resourceaccount', owner],
-          ]).context;
+          const context = withContext(perm, requestContext(now, IN_PROCESS, owner)).context;
           const marked = [...context].filter(([, v]) => hasMark(v)).map(([k]) => k);
           const names = perm.key === KEY_MARK ? 'target' : perm.key === SOURCE_KEY_MARK ? 'source' : 'fixed';
           return { perm, names, context, marked, bucket: b, rp: b ? bucketResourcePolicy(deps.store, b.name) : undefined, isRoot: principal.kind === 'root' && principal.accountId === owner, owner };
@@ -307,19 +370,10 @@ export function operationAuthorizer(deps: ObjectAccessDeps, principal: Principal
             if (tags) for (const [k, val] of tags) extra.set(`s3:existingobjecttag/${k.toLowerCase()}`, val);
             context = new ContextOverlay(context, extra);
           }
-          if (obj && perm.aclScope === 'object' && obj.facts) acl = aclAllows(obj.facts.acl ?? privateAcl(canonicalOf(deps, obj.facts.owner)), principal, perm);
-          if (perm.aclScope === 'bucket' && p.bucket) acl = aclAllows(p.bucket.acl ?? privateAcl(canonicalOf(deps, p.bucket.owner)), principal, perm);
-          const r = authorize({
-            principal,
-            isRootOfResourceAccount: p.isRoot,
-            identityPolicies: policies,
-            resourcePolicy: p.rp,
-            resourceAccountId: p.owner,
-            aclAllows: acl,
-            request: { action: perm.action, resource, principal, context },
-          });
-          if (r.decision !== 'Allow') return new S3Error('AccessDenied', r.message);
-          if (perm.ownerAccountOnly && p.bucket && principal.accountId !== p.bucket.owner) return new S3Error('MethodNotAllowed', undefined, { Method: 'PUT', ResourceType: 'BUCKET' });
+          if (obj && perm.aclScope === 'object' && obj.facts) acl = aclAccess(deps.credentials, obj.facts, principal, perm);
+          if (perm.aclScope === 'bucket' && p.bucket) acl = aclAccess(deps.credentials, p.bucket, principal, perm);
+          const denied = decide(principal, perm, p, policies, acl, resource, context);
+          if (denied) return denied;
         }
         return undefined;
       };

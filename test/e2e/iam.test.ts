@@ -2,18 +2,13 @@
  * The IAM Query API with the real @aws-sdk/client-iam and the real AWS CLI: users, access keys,
  * roles with the seed lab's trust and inline policies, managed policies and versions, attachments,
  * SimulatePrincipalPolicy, authorization of every call, AWS's error codes, statuses and messages,
- * and persistence across a restart.
- *
- * Until src/http/server.ts dispatches IAM/STS (see the report of this step), the suite serves the
- * Query API through a small front server that calls `handleQueryApi` and forwards everything else
- * to the app; once the app answers IAM itself, the suite talks to it directly.
+ * and persistence across a restart. The Query API is served on the server's one port.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -60,51 +55,9 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ACCESS_KEY_ID, AWS_CLI, cliEnv, REGION, SECRET_ACCESS_KEY, startInProcess, tempDir, type InProcessServer } from '../helpers/server.js';
-import { handleQueryApi, queryApiServiceOf } from '../../src/http/query-api.js';
 import { SeedCopyPolicyAsPasted, SeedCopyPolicyCorrected, SeedTrustPolicyTwoServicesCorrected } from '../../src/auth/policy/seed-lab.js';
 
 const run = promisify(execFile);
-
-// --- test server --------------------------------------------------------------------------------
-
-interface IamTestServer {
-  readonly app: InProcessServer;
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-/** The app, fronted for IAM/STS by `handleQueryApi` when the server does not dispatch them itself yet. */
-async function startIamServer(opts: { dataDir?: string } = {}): Promise<IamTestServer> {
-  const app = await startInProcess(opts);
-  const sts = new STSClient({ endpoint: app.url, region: REGION, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY } });
-  const integrated = await sts.send(new GetCallerIdentityCommand({})).then(() => true, () => false);
-  sts.destroy();
-  if (integrated) return { app, url: app.url, stop: () => app.stop() };
-  let n = 0;
-  const target = new URL(app.url);
-  const front: Server = createServer((req, res) => {
-    const service = queryApiServiceOf(req.headers, (req.url ?? '').split('?')[1] ?? '');
-    if (service) return void handleQueryApi(service, req, res, { iam: app.app.iam, log: () => undefined }, `FRONT${++n}`);
-    const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    req.pipe(up);
-  });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-  return {
-    app,
-    url,
-    async stop() {
-      await new Promise<void>((resolve) => {
-        front.close(() => resolve());
-        front.closeAllConnections();
-      });
-      await app.stop();
-    },
-  };
-}
 
 // --- helpers ------------------------------------------------------------------------------------
 
@@ -117,7 +70,7 @@ interface Keys {
 const ROOT: Keys = { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY };
 const ACCT = '000000000000';
 
-let server: IamTestServer;
+let server: InProcessServer;
 let iam: IAMClient;
 let work: string;
 
@@ -207,7 +160,7 @@ async function rawIam(form: Record<string, string>, opts: { sign?: boolean; meth
 }
 
 before(async () => {
-  server = await startIamServer();
+  server = await startInProcess();
   iam = iamAs(ROOT);
   work = tempDir('s3batch-iam-');
 });
@@ -579,7 +532,7 @@ describe('Query protocol', () => {
 describe('control database', () => {
   it('keeps users, keys, roles and policies across a restart', async () => {
     const dataDir = tempDir('s3batch-iam-restart-');
-    let s = await startIamServer({ dataDir });
+    let s = await startInProcess({ dataDir });
     const rootIam = new IAMClient({ endpoint: s.url, region: REGION, credentials: ROOT, maxAttempts: 1 });
     await rootIam.send(new CreateUserCommand({ UserName: 'hal' }));
     const k = (await rootIam.send(new CreateAccessKeyCommand({ UserName: 'hal' }))).AccessKey!;
@@ -587,7 +540,7 @@ describe('control database', () => {
     rootIam.destroy();
     await s.stop();
 
-    s = await startIamServer({ dataDir });
+    s = await startInProcess({ dataDir });
     const hal = new IAMClient({ endpoint: s.url, region: REGION, credentials: { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }, maxAttempts: 1 });
     assert.deepEqual((await hal.send(new ListUsersCommand({}))).Users!.map((u) => u.UserName), ['hal']);
     await rejects(hal.send(new ListRolesCommand({})), 'AccessDenied', 403);

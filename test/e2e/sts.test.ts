@@ -2,71 +2,23 @@
  * STS with the real @aws-sdk/client-sts and the real AWS CLI: AssumeRole under trust policies
  * (principal named directly, through the account, across accounts, service principals), session
  * limits, session tags and external ids, temporary credentials used for IAM, STS and S3, refused
- * session tokens, expiry, and `assumeRoleAsService` for the job engine.
- *
- * Until src/http/server.ts dispatches IAM/STS, the suite serves the Query API through a small front
- * server (see iam.test.ts); the S3-with-session-credentials checks need that integration and are
- * skipped without it.
+ * session tokens, expiry, and `assumeRoleAsService` for the job engine. The Query API is served on
+ * the server's one port, beside S3.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync, rmSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, ListRolesCommand, ListUsersCommand, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { ACCESS_KEY_ID, AWS_CLI, cliEnv, REGION, SECRET_ACCESS_KEY, startInProcess, tempDir, type InProcessServer } from '../helpers/server.js';
-import { handleQueryApi, queryApiServiceOf } from '../../src/http/query-api.js';
 import { assumeRole, assumeRoleAsService, AssumeRoleAsServiceError } from '../../src/auth/sts.js';
 import { SeedTrustPolicy, SeedTrustPolicyTwoServicesCorrected } from '../../src/auth/policy/seed-lab.js';
 
 const run = promisify(execFile);
-
-// --- test server (as in iam.test.ts) -------------------------------------------------------------
-
-interface IamTestServer {
-  readonly app: InProcessServer;
-  readonly url: string;
-  /** Whether the app itself answers IAM/STS (server.ts integration done). */
-  readonly integrated: boolean;
-  stop(): Promise<void>;
-}
-
-async function startIamServer(opts: { env?: Record<string, string> } = {}): Promise<IamTestServer> {
-  const app = await startInProcess(opts);
-  const sts = new STSClient({ endpoint: app.url, region: REGION, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY }, maxAttempts: 1 });
-  const integrated = await sts.send(new GetCallerIdentityCommand({})).then(() => true, () => false);
-  sts.destroy();
-  if (integrated) return { app, url: app.url, integrated, stop: () => app.stop() };
-  let n = 0;
-  const target = new URL(app.url);
-  const front: Server = createServer((req, res) => {
-    const service = queryApiServiceOf(req.headers, (req.url ?? '').split('?')[1] ?? '');
-    if (service) return void handleQueryApi(service, req, res, { iam: app.app.iam, log: () => undefined }, `FRONT${++n}`);
-    const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    req.pipe(up);
-  });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  return {
-    app,
-    url: `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
-    integrated,
-    async stop() {
-      await new Promise<void>((resolve) => {
-        front.close(() => resolve());
-        front.closeAllConnections();
-      });
-      await app.stop();
-    },
-  };
-}
 
 // --- helpers ------------------------------------------------------------------------------------
 
@@ -81,7 +33,7 @@ const OTHER = '111111111111';
 const ROOT: Keys = { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY };
 const OTHER_ROOT: Keys = { accessKeyId: 'AKIAOTHERACCOUNT0001', secretAccessKey: 'other-secret-0000000000000000000000000000' };
 
-let server: IamTestServer;
+let server: InProcessServer;
 let work: string;
 let iam: IAMClient;
 
@@ -135,7 +87,7 @@ before(async () => {
   work = tempDir('s3batch-sts-');
   const config = join(work, 'config.yaml');
   writeFileSync(config, `accounts:\n  - id: '${OTHER}'\n    name: other\n    rootAccessKeyId: ${OTHER_ROOT.accessKeyId}\n    rootSecretAccessKey: ${OTHER_ROOT.secretAccessKey}\n`);
-  server = await startIamServer({ env: { S3BATCH_CONFIG: config } });
+  server = await startInProcess({ env: { S3BATCH_CONFIG: config } });
   iam = iamAs(ROOT);
   alice = await newUserWithKey('alice');
   await iam.send(new CreateRoleCommand({ RoleName: 'direct', AssumeRolePolicyDocument: trustOf({ AWS: `arn:aws:iam::${ACCT}:user/alice` }) }));
@@ -319,18 +271,17 @@ describe('session credentials', () => {
   });
 
   it('expire: an expired session is refused with ExpiredToken', async () => {
-    const ctx = server.app.app.iam;
+    const ctx = server.app.iam;
     // A session created two hours ago for one hour.
     const past = { ...ctx, now: () => Date.now() - 2 * 3600_000 };
-    const principal = server.app.app.credentials.lookup(alice.accessKeyId)!.principal;
+    const principal = server.app.credentials.lookup(alice.accessKeyId)!.principal;
     const r = await assumeRole(past, { principal, secureTransport: false }, { roleArn: `arn:aws:iam::${ACCT}:role/lister`, roleSessionName: 'old' });
     const sts = stsAs({ accessKeyId: r.credentials.accessKeyId, secretAccessKey: r.credentials.secretAccessKey, sessionToken: r.credentials.sessionToken });
     await rejects(sts.send(new GetCallerIdentityCommand({})), 'ExpiredToken', 403, 'The security token included in the request is expired');
     sts.destroy();
   });
 
-  it('sign S3 requests (needs the server.ts integration)', async (t) => {
-    if (!server.integrated) return t.skip('src/http/server.ts does not dispatch IAM/STS nor check session tokens yet');
+  it('sign S3 requests', async () => {
     const s = await assume(alice, `arn:aws:iam::${ACCT}:role/lister`);
     const good = new S3Client({ endpoint: server.url, region: REGION, forcePathStyle: true, credentials: s, maxAttempts: 1 });
     await good.send(new ListBucketsCommand({})).catch((e: { Code?: string; name: string }) => assert.equal(e.Code ?? e.name, 'AccessDenied'));
@@ -345,7 +296,7 @@ describe('assumeRoleAsService (job engine, replication)', () => {
   it('checks the trust policy for the service principal', async () => {
     await iam.send(new CreateRoleCommand({ RoleName: 'lab-role', AssumeRolePolicyDocument: SeedTrustPolicyTwoServicesCorrected }));
     await iam.send(new CreateRoleCommand({ RoleName: 'batch-only', AssumeRolePolicyDocument: SeedTrustPolicy }));
-    const ctx = server.app.app.iam;
+    const ctx = server.app.iam;
     const p = await assumeRoleAsService(ctx, `arn:aws:iam::${ACCT}:role/lab-role`, 'batchoperations.s3.amazonaws.com', 'job-1');
     assert.equal(p.kind, 'assumed-role');
     assert.equal(p.arn, `arn:aws:sts::${ACCT}:assumed-role/lab-role/job-1`);
@@ -360,6 +311,6 @@ describe('assumeRoleAsService (job engine, replication)', () => {
     });
     await assert.rejects(assumeRoleAsService(ctx, `arn:aws:iam::${ACCT}:role/none`, 's3.amazonaws.com', 'x'), (e: unknown) => e instanceof AssumeRoleAsServiceError && e.reason === 'NoSuchRole');
     // Services cannot assume a role through STS over HTTP with user keys.
-    assert.equal(server.app.app.credentials.lookup(p.accessKeyId), undefined);
+    assert.equal(server.app.credentials.lookup(p.accessKeyId), undefined);
   });
 });

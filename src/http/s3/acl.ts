@@ -1,53 +1,14 @@
 /**
- * Access control lists: canned ACLs (x-amz-acl), explicit grant headers (x-amz-grant-*), the
- * <AccessControlPolicy> document, and their rendering.
+ * Access control lists on the wire: canned ACLs (x-amz-acl), explicit grant headers
+ * (x-amz-grant-*), the <AccessControlPolicy> document, and their rendering. What a canned ACL
+ * grants and whom a grant may name are store/acl.ts's, shared with the embedded StorageClient.
  */
 import { S3Error } from '../../errors.js';
+import { cannedAcl, checkGrantee } from '../../store/acl.js';
 import type { Acl, Grant, Grantee, Permission } from '../../store/types.js';
 import { parseXml, renderXml, xmlChild, xmlList, xmlText, type XmlObject } from '../xml.js';
 import type { S3Ctx } from './context.js';
 import { header } from '../request.js';
-
-export const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
-export const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
-export const LOG_DELIVERY = 'http://acs.amazonaws.com/groups/s3/LogDelivery';
-
-const cannedAcls = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control', 'log-delivery-write'] as const;
-export type CannedAcl = (typeof cannedAcls)[number];
-
-/** The grants of a canned ACL. `bucketOwner` is the bucket owner's canonical id (for bucket-owner-*). */
-export function cannedAcl(name: string, owner: string, bucketOwner: string): Acl {
-  if (!(cannedAcls as readonly string[]).includes(name)) {
-    throw new S3Error('InvalidArgument', undefined, { ArgumentName: 'x-amz-acl', ArgumentValue: name });
-  }
-  const full: Grant = { grantee: { type: 'CanonicalUser', id: owner }, permission: 'FULL_CONTROL' };
-  const group = (uri: string, permission: Permission): Grant => ({ grantee: { type: 'Group', uri }, permission });
-  const grants: Grant[] = [full];
-  switch (name as CannedAcl) {
-    case 'public-read':
-      grants.push(group(ALL_USERS, 'READ'));
-      break;
-    case 'public-read-write':
-      grants.push(group(ALL_USERS, 'READ'), group(ALL_USERS, 'WRITE'));
-      break;
-    case 'authenticated-read':
-      grants.push(group(AUTHENTICATED_USERS, 'READ'));
-      break;
-    case 'bucket-owner-read':
-      if (bucketOwner !== owner) grants.push({ grantee: { type: 'CanonicalUser', id: bucketOwner }, permission: 'READ' });
-      break;
-    case 'bucket-owner-full-control':
-      if (bucketOwner !== owner) grants.push({ grantee: { type: 'CanonicalUser', id: bucketOwner }, permission: 'FULL_CONTROL' });
-      break;
-    case 'log-delivery-write':
-      grants.push(group(LOG_DELIVERY, 'WRITE'), group(LOG_DELIVERY, 'READ_ACP'));
-      break;
-    case 'private':
-    case 'aws-exec-read':
-      break;
-  }
-  return { owner, grants };
-}
 
 const grantHeaders: Record<string, Permission> = {
   'x-amz-grant-read': 'READ',
@@ -85,7 +46,7 @@ export function aclFromHeaders(c: S3Ctx, owner: string, bucketOwner: string): Ac
   if (canned !== undefined && grants.length > 0) {
     throw new S3Error('InvalidRequest', 'Specifying both Canned ACLs and Header Grants is not allowed');
   }
-  if (canned !== undefined) return canned === 'private' ? null : cannedAcl(canned, owner, bucketOwner);
+  if (canned !== undefined) return cannedAcl(canned, owner, bucketOwner);
   if (grants.length > 0) return { owner, grants };
   return null;
 }
@@ -129,17 +90,15 @@ export function parseAclXml(text: string, knownId: (id: string) => boolean): Acl
     if (type === 'CanonicalUser') {
       const id = xmlText(ge, 'ID');
       if (!id) throw new S3Error('MalformedACLError', 'A CanonicalUser grantee needs an ID');
-      if (!knownId(id)) throw new S3Error('InvalidArgument', 'Invalid id', { ArgumentName: 'CanonicalUser/ID', ArgumentValue: id });
       grantee = { type, id };
     } else if (type === 'Group') {
-      const uri = xmlText(ge, 'URI');
-      if (!uri || ![ALL_USERS, AUTHENTICATED_USERS, LOG_DELIVERY].includes(uri)) throw new S3Error('InvalidArgument', 'Invalid group uri', { ArgumentName: 'Group/URI', ArgumentValue: uri ?? '' });
-      grantee = { type, uri };
+      grantee = { type, uri: xmlText(ge, 'URI') ?? '' };
     } else if (type === 'AmazonCustomerByEmail') {
-      throw new S3Error('NotImplemented', 'Grants to e-mail addresses are not supported by s3batch; grant to a canonical user ID.');
+      grantee = { type, email: xmlText(ge, 'EmailAddress') ?? '' };
     } else {
       throw new S3Error('MalformedACLError', `Invalid Grantee type ${type}`);
     }
+    checkGrantee(grantee, knownId);
     return { grantee, permission: permission as Permission };
   });
   return { owner, grants };

@@ -1,25 +1,21 @@
 /**
  * Authorizes S3 requests: the catalog (auth/s3-catalog.ts) says which permissions a request needs;
- * for each one this module gathers what AWS consults — the caller's identity policies, the bucket
- * policy, the bucket or object ACL, the object's tags — and asks auth/authorize.ts for the
- * decision. Operations whose permissions depend on their body (DeleteObjects, PutObjectTagging …)
- * are authorized by their handler once the body is parsed (`bodyDependent`).
+ * each is decided by auth/object-access.ts `checkPermission` — the decision batch tasks get too —
+ * from what AWS consults: the caller's identity policies, the bucket policy, the bucket or object
+ * ACL, the object's tags. This module adds what only HTTP has (the bucket owner headers, the
+ * transport, the root fast path). Operations whose permissions depend on their body
+ * (DeleteObjects, PutObjectTagging …) are authorized by their handler once the body is parsed
+ * (`bodyDependent`).
  */
-import { S3Error } from '../../errors.js';
-import { authorize, aclAllows, privateAcl, type AclAccess } from '../../auth/authorize.js';
-import { canonicalIdOf, type Principal } from '../../auth/credentials.js';
-import { requiredPermissions, withContext, withExistingObjectTags, type CatalogRequest, type ContextValue, type Permission, type RequestBodyFacts } from '../../auth/s3-catalog.js';
-import type { RequestPrincipal } from '../../auth/policy/types.js';
+import type { S3Error } from '../../errors.js';
+import { requiredPermissions, type CatalogRequest, type Permission, type RequestBodyFacts } from '../../auth/s3-catalog.js';
+import type { Principal } from '../../auth/credentials.js';
 import { findBucket } from '../../store/buckets.js';
 import { checkExpectedBucketOwner } from '../../store/expected-owner.js';
-import { bucketResourcePolicy } from '../../auth/object-access.js';
-import { getVersion } from '../../store/objects.js';
-import type { Bucket } from '../../store/types.js';
+import { bucketResourcePolicy, checkPermission } from '../../auth/object-access.js';
 import type { S3Deps } from './context.js';
 import type { S3Operation } from './operations.js';
 import { parseCopySource } from './objects.js';
-
-export const ANONYMOUS: RequestPrincipal = Object.freeze({ kind: 'anonymous', arn: '*', accountId: null, userId: 'anonymous', tags: Object.freeze({}) });
 
 /** Operations whose handler authorizes after parsing its body (their permissions depend on it). */
 export const bodyDependent: ReadonlySet<S3Operation> = new Set<S3Operation>([
@@ -44,10 +40,6 @@ export interface AuthorizationInput {
   readonly signed: boolean;
 }
 
-function canonicalOf(deps: S3Deps, accountId: string): string {
-  return deps.credentials.accounts.get(accountId)?.canonicalId ?? canonicalIdOf(accountId);
-}
-
 function catalogRequest(a: AuthorizationInput, body: RequestBodyFacts | undefined, now: number): CatalogRequest {
   const raw = a.headers['x-amz-copy-source'];
   const cs = Array.isArray(raw) ? raw.join(',') : raw;
@@ -65,56 +57,11 @@ function catalogRequest(a: AuthorizationInput, body: RequestBodyFacts | undefine
 }
 
 /**
- * Decides one permission. Returns the AccessDenied error to throw, or undefined when allowed.
+ * Decides one permission (auth/object-access.ts, as for batch tasks); what HTTP adds is the
+ * transport: plain HTTP (aws:SecureTransport false) from the client's address.
  */
-export function checkPermission(a: AuthorizationInput, perm: Permission, now: number): S3Error | undefined {
-  const deps = a.deps;
-  const principal: RequestPrincipal = a.principal ?? ANONYMOUS;
-  const b: Bucket | undefined = perm.bucket !== undefined ? findBucket(deps.store, perm.bucket) : undefined;
-  // A missing bucket is the handler's to answer: NoSuchBucket for every caller, anonymous ones
-  // included (bucket names are global, so this tells nothing).
-  if (perm.bucket !== undefined && !b && a.op !== 'CreateBucket') return undefined;
-  const owner = b?.owner ?? (perm.action === 'iam:PassRole' ? perm.resource.split(':')[4]! : (a.principal?.accountId ?? ''));
-  const isRoot = a.principal?.kind === 'root' && a.principal.accountId === owner;
-  const rp = b ? bucketResourcePolicy(deps.store, b.name) : undefined;
-  // Fast path, same decision: the owner's root user with no bucket policy is always allowed.
-  if (isRoot && !rp) return undefined;
-  const global: [string, ContextValue][] = [
-    ['aws:currenttime', new Date(now).toISOString()],
-    ['aws:epochtime', String(Math.floor(now / 1000))],
-    ['aws:securetransport', 'false'],
-    ['aws:sourceip', a.sourceIp],
-    ['s3:resourceaccount', owner],
-  ];
-  let p = withContext(perm, global);
-  let acl: AclAccess = 'none';
-  if (perm.key !== undefined && (perm.needsExistingObjectTags || perm.aclScope === 'object')) {
-    let v;
-    try {
-      v = getVersion(deps.store, perm.bucket!, perm.key, perm.versionId);
-    } catch {
-      // missing object: the handler answers
-    }
-    if (v) {
-      if (perm.needsExistingObjectTags) p = withExistingObjectTags(p, v.tags);
-      if (perm.aclScope === 'object') acl = aclAllows(v.acl ?? privateAcl(canonicalOf(deps, v.owner)), principal, perm);
-    }
-  }
-  if (perm.aclScope === 'bucket' && b) acl = aclAllows(b.acl ?? privateAcl(canonicalOf(deps, b.owner)), principal, perm);
-  const r = authorize({
-    principal,
-    isRootOfResourceAccount: isRoot,
-    identityPolicies: a.principal && a.principal.kind !== 'root' ? deps.credentials.identityPoliciesOf(a.principal) : [],
-    resourcePolicy: rp,
-    resourceAccountId: owner,
-    aclAllows: acl,
-    request: { action: p.action, resource: p.resource, principal, context: p.context },
-  });
-  if (r.decision !== 'Allow') return new S3Error('AccessDenied', r.message);
-  if (perm.ownerAccountOnly && b && a.principal?.accountId !== b.owner) {
-    return new S3Error('MethodNotAllowed', undefined, { Method: 'PUT', ResourceType: 'BUCKET' });
-  }
-  return undefined;
+function permissionDenied(a: AuthorizationInput, perm: Permission, now: number): S3Error | undefined {
+  return checkPermission(a.deps, a.principal, perm, now, { origin: { secureTransport: false, sourceIp: a.sourceIp }, createsBucket: a.op === 'CreateBucket' });
 }
 
 /**
@@ -179,7 +126,7 @@ export function authorizeRequest(a: AuthorizationInput, body?: RequestBodyFacts)
   if (rootOfOwnBucket(a)) return;
   const now = Date.now();
   for (const perm of requiredPermissions(a.op, catalogRequest(a, body, now))) {
-    const denied = checkPermission(a, perm, now);
+    const denied = permissionDenied(a, perm, now);
     if (denied) throw denied;
   }
 }
@@ -193,7 +140,7 @@ export function authorizeDeleteObjects(a: AuthorizationInput, objects: readonly 
   const now = Date.now();
   const denied = new Map<number, S3Error>();
   for (const perm of requiredPermissions('DeleteObjects', catalogRequest(a, { objects }, now))) {
-    const err = checkPermission(a, perm, now);
+    const err = permissionDenied(a, perm, now);
     if (!err) continue;
     if (perm.item === undefined) throw err;
     if (!denied.has(perm.item)) denied.set(perm.item, err);

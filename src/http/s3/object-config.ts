@@ -19,15 +19,15 @@ import {
   type Retention,
   type VersionAddress,
 } from '../../store/object-attrs.js';
+import { checkGrantee } from '../../store/acl.js';
+import { MAX_OBJECT_TAGS } from '../../store/tags.js';
 import { LockMode, type Acl, type ObjectVersion } from '../../store/types.js';
 import { header, send, sendXml } from '../request.js';
 import { isoDate, parseXml, renderXml, xmlChild, xmlText, type XmlObject, type XmlValue } from '../xml.js';
-import { aclFromHeaders, ALL_USERS, AUTHENTICATED_USERS, LOG_DELIVERY, parseAclXml, renderAcl } from './acl.js';
+import { aclFromHeaders, parseAclXml, renderAcl } from './acl.js';
 import { bucketOf, keyOf, ownerIdOf, type S3Ctx, type S3Handlers } from './context.js';
 import { bodyChecksFrom, readVerifiedBody } from './object-headers.js';
 import { parseTaggingXml, renderTagging } from './tags.js';
-
-const MAX_OBJECT_TAGS = 10;
 
 function addressOf(c: S3Ctx): VersionAddress {
   return { bucket: bucketOf(c), key: keyOf(c), versionId: c.query.get('versionId') ?? undefined };
@@ -93,18 +93,7 @@ const grantHeaderNames = ['x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-
 
 /** Grant headers name grantees freely; only accounts this server knows and S3's three groups can be granted to. */
 function assertKnownGrantees(c: S3Ctx, acl: Acl): void {
-  for (const { grantee } of acl.grants) {
-    switch (grantee.type) {
-      case 'CanonicalUser':
-        if (!accountByCanonicalId(c, grantee.id)) throw new S3Error('InvalidArgument', 'Invalid id', { ArgumentName: 'CanonicalUser/ID', ArgumentValue: grantee.id });
-        break;
-      case 'Group':
-        if (![ALL_USERS, AUTHENTICATED_USERS, LOG_DELIVERY].includes(grantee.uri)) throw new S3Error('InvalidArgument', 'Invalid group uri', { ArgumentName: 'Group/URI', ArgumentValue: grantee.uri });
-        break;
-      case 'AmazonCustomerByEmail':
-        throw new S3Error('NotImplemented', 'Grants to e-mail addresses are not supported by s3batch; grant to a canonical user ID.');
-    }
-  }
+  for (const { grantee } of acl.grants) checkGrantee(grantee, (id) => accountByCanonicalId(c, id) !== undefined);
 }
 
 function getObjectAcl(c: S3Ctx): void {

@@ -1,24 +1,14 @@
 /**
- * Tag sets: the `x-amz-tagging` header (URL-encoded query string), the <Tagging> document, and
- * AWS's limits (objects: 10 tags; buckets: 50; key ≤ 128 and value ≤ 256 Unicode characters;
- * keys unique; aws: prefix reserved).
+ * Tag sets on the wire: the `x-amz-tagging` header (URL-encoded query string) and the <Tagging>
+ * document. AWS's limits are checked by store/tags.ts, which the embedded StorageClient shares.
  */
 import { S3Error } from '../../errors.js';
+import { MAX_OBJECT_TAGS, validateTags } from '../../store/tags.js';
 import type { Tag } from '../../store/types.js';
 import { parseXml, renderXml, xmlChild, xmlList, xmlText } from '../xml.js';
 
-export function validateTags(tags: readonly Tag[], max: number): void {
-  if (tags.length > max) throw new S3Error('InvalidTag', max === 10 ? 'Object tags cannot be greater than 10' : `Bucket tag count cannot be greater than ${max}`);
-  const seen = new Set<string>();
-  for (const [k, v] of tags) {
-    const klen = [...k].length;
-    if (klen === 0 || klen > 128) throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid', { TagKey: k });
-    if ([...v].length > 256) throw new S3Error('InvalidTag', 'The TagValue you have provided is invalid', { TagKey: k, TagValue: v });
-    if (k.toLowerCase().startsWith('aws:')) throw new S3Error('InvalidTag', 'Your TagKey cannot be prefixed with aws:', { TagKey: k });
-    if (seen.has(k)) throw new S3Error('InvalidTag', 'Cannot provide multiple Tags with the same key', { TagKey: k });
-    seen.add(k);
-  }
-}
+// bucket-replication.ts checks its filter's tags through here.
+export { validateTags };
 
 /** x-amz-tagging: `k1=v1&k2=v2`. */
 export function parseTagHeader(value: string | undefined): Tag[] {
@@ -36,7 +26,7 @@ export function parseTagHeader(value: string | undefined): Tag[] {
     };
     tags.push(eq >= 0 ? [dec(part.slice(0, eq)), dec(part.slice(eq + 1))] : [dec(part), '']);
   }
-  validateTags(tags, 10);
+  validateTags(tags, MAX_OBJECT_TAGS);
   return tags;
 }
 

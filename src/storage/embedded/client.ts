@@ -10,16 +10,19 @@ import { S3Error } from '../../errors.js';
 import { authorizeOperation, operationAuthorizer, type ObjectAccessDeps, type ObjectFacts, type OperationRequest } from '../../auth/object-access.js';
 import type { Principal } from '../../auth/credentials.js';
 import type { CatalogOperation } from '../../auth/s3-catalog.js';
-import { copyMany, setAclChecked, setChecksum } from '../../store/batch.js';
+import { copyMany, setAclChecked } from '../../store/batch.js';
 import { enqueueTagWrite, tagWriteMany } from './tag-batcher.js';
 import { findBucket, getBucket } from '../../store/buckets.js';
 import { checkExpectedBucketOwner } from '../../store/expected-owner.js';
-import { createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../../store/checksums.js';
-import { commitBatched, writeTx } from '../../store/context.js';
+import { parseChecksumAlgorithm } from '../../store/checksums.js';
+import { commitBatched, commitBatchedRerunnable } from '../../store/context.js';
 import { listObjects as storeListObjects, listObjectVersions } from '../../store/listing.js';
 import { getAddressedVersion, putObjectLegalHold, putObjectRetention, restoreObject } from '../../store/object-attrs.js';
-import { assertReadable, copyObject as storeCopyObject, deleteObject as storeDeleteObject, getVersion, putObject as storePutObject, readVersion } from '../../store/objects.js';
-import { StorageClass, type ObjectHeaders, type ObjectVersion } from '../../store/types.js';
+import {
+  assertReadable, copyObjectIn, copyWithChecksum, deleteObject as storeDeleteObject, getVersion, putObject as storePutObject, readVersion, type CopyObjectInput as StoreCopyInput,
+} from '../../store/objects.js';
+import { MAX_OBJECT_TAGS, validateTags } from '../../store/tags.js';
+import { StorageClass, type Acl, type ObjectHeaders, type ObjectVersion } from '../../store/types.js';
 import type {
   AclInput, BucketCallOptions, CopyObjectInput, CopyResult, DeleteResult, GetObjectOptions, ListedObject, ListInput, ObjectBody, ObjectHead, ObjectMetadata, ObjectRef,
   PutObjectInput, RestoreInput, Retention, StorageClient, Tag, WriteResult,
@@ -27,7 +30,6 @@ import type {
 import { aclHeaders, toStoreAcl } from './acl.js';
 
 const MAX_USER_METADATA = 2048; // bytes of x-amz-meta-* names + values, as AWS counts them
-const MAX_OBJECT_TAGS = 10;
 
 function versionIdOf(ctx: ObjectAccessDeps['store'], bucket: string, versionId: string): string | undefined {
   return getBucket(ctx, bucket).versioning !== '' ? versionId : undefined;
@@ -82,26 +84,13 @@ function toObjectHeaders(m: ObjectMetadata, sse: string | undefined, redirect: s
   };
 }
 
-function validateTags(tags: readonly Tag[]): void {
-  if (tags.length > MAX_OBJECT_TAGS) throw new S3Error('InvalidTag', 'Object tags cannot be greater than 10');
-  const seen = new Set<string>();
-  for (const [k, v] of tags) {
-    const klen = [...k].length;
-    if (klen === 0 || klen > 128) throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid', { TagKey: k });
-    if ([...v].length > 256) throw new S3Error('InvalidTag', 'The TagValue you have provided is invalid', { TagKey: k, TagValue: v });
-    if (k.toLowerCase().startsWith('aws:')) throw new S3Error('InvalidTag', 'Your TagKey cannot be prefixed with aws:', { TagKey: k });
-    if (seen.has(k)) throw new S3Error('InvalidTag', 'Cannot provide multiple Tags with the same key', { TagKey: k });
-    seen.add(k);
-  }
-}
-
 const NO_TAGS: readonly Tag[] = Object.freeze([]);
 /** Tag sets already validated: a job sends the same array with every task. */
 const validTagSets = new WeakSet<readonly Tag[]>();
 
 function validateTagsOnce(tags: readonly Tag[]): void {
   if (validTagSets.has(tags)) return;
-  validateTags(tags);
+  validateTags(tags, MAX_OBJECT_TAGS);
   validTagSets.add(tags);
 }
 
@@ -110,7 +99,10 @@ function tagHeader(tags: readonly Tag[]): string {
 }
 
 /** The headers a CopyObject with `input` would carry on the wire (for authorization's condition keys). */
-function copyHeaders(input: Omit<CopyObjectInput, 'source' | 'key' | 'signal'>): Record<string, string> {
+/** A CopyObject request but for its source and target key: what a batch of copies shares. */
+type CopyTemplate = Omit<CopyObjectInput, 'source' | 'key' | 'signal'>;
+
+function copyHeaders(input: CopyTemplate): Record<string, string> {
   const headers: Record<string, string> = { ...aclHeaders(input.acl) };
   if (input.metadataDirective) headers['x-amz-metadata-directive'] = input.metadataDirective;
   if (input.tags !== undefined) {
@@ -129,7 +121,7 @@ function copyHeaders(input: Omit<CopyObjectInput, 'source' | 'key' | 'signal'>):
 }
 
 /** What a CopyObject request refuses before looking at its source: storage class, Object Lock settings. */
-function checkCopy(input: Omit<CopyObjectInput, 'source' | 'key' | 'signal'>, dst: { objectLock: boolean }, now: number): void {
+function checkCopy(input: CopyTemplate, dst: { objectLock: boolean }, now: number): void {
   if (input.storageClass !== undefined && (!(input.storageClass in StorageClass) || ['OUTPOSTS', 'SNOW', 'EXPRESS_ONEZONE'].includes(input.storageClass))) {
     throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: input.storageClass });
   }
@@ -139,6 +131,32 @@ function checkCopy(input: Omit<CopyObjectInput, 'source' | 'key' | 'signal'>, ds
     throw new S3Error('InvalidArgument', 'x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied');
   }
   if (input.lockUntil !== undefined && input.lockUntil <= now) throw new S3Error('InvalidArgument', 'The retain until date must be in the future!');
+}
+
+/**
+ * What a copy asks of the store but for its source, target key and storage class. `headers`: the
+ * new metadata (the store keeps the source's under COPY); `checksum`: a checksum was asked for,
+ * which makes copying an object onto itself legal.
+ */
+function toStoreCopy(input: CopyTemplate, owner: string, headers: ObjectHeaders, acl: Acl | null, checksum: boolean): Omit<StoreCopyInput, 'srcBucket' | 'srcKey' | 'srcVersionId' | 'key' | 'storageClass'> {
+  const replace = input.metadataDirective === 'REPLACE';
+  return {
+    bucket: input.bucket,
+    conditions: {
+      ifModifiedSince: input.modifiedSince !== undefined ? new Date(input.modifiedSince).toUTCString() : undefined,
+      ifUnmodifiedSince: input.unmodifiedSince !== undefined ? new Date(input.unmodifiedSince).toUTCString() : undefined,
+    },
+    changesSomething: replace || input.storageClass !== undefined || input.websiteRedirectLocation !== undefined || input.serverSideEncryption !== undefined || checksum,
+    metadataDirective: replace ? 'REPLACE' : 'COPY',
+    taggingDirective: input.tags !== undefined ? 'REPLACE' : 'COPY',
+    owner,
+    headers,
+    tags: input.tags ?? [],
+    acl,
+    lockMode: input.lockMode ?? null,
+    lockUntil: input.lockUntil ?? null,
+    legalHold: input.legalHold,
+  };
 }
 
 async function* once(b: Buffer): AsyncGenerator<Buffer> {
@@ -166,17 +184,6 @@ export function createEmbeddedStorage(deps: ObjectAccessDeps, principal: Princip
     return getVersion(ctx, ref.bucket, ref.key, ref.versionId);
   }
 
-  async function checksumOfVersion(v: ObjectVersion, alg: ChecksumAlgorithm, signal?: AbortSignal): Promise<string> {
-    const h = createHasher(alg);
-    const body = readVersion(ctx, v);
-    if (Buffer.isBuffer(body)) h.update(body);
-    else for await (const c of body) {
-      aborted(signal);
-      h.update(c as Buffer);
-    }
-    return h.digest();
-  }
-
   const client: StorageClient = {
     description: 'embedded',
 
@@ -202,24 +209,8 @@ export function createEmbeddedStorage(deps: ObjectAccessDeps, principal: Princip
           return items.map(() => e);
         }
         const acl = template.acl && dst ? toStoreAcl(deps.credentials, template.acl, principal.accountId, dst.owner) : null;
-        const input = {
-          bucket: template.bucket,
-          conditions: {
-            ifModifiedSince: template.modifiedSince !== undefined ? new Date(template.modifiedSince).toUTCString() : undefined,
-            ifUnmodifiedSince: template.unmodifiedSince !== undefined ? new Date(template.unmodifiedSince).toUTCString() : undefined,
-          },
-          changesSomething: replace || template.storageClass !== undefined || template.websiteRedirectLocation !== undefined || template.serverSideEncryption !== undefined,
-          metadataDirective: replace ? ('REPLACE' as const) : ('COPY' as const),
-          taggingDirective: template.tags !== undefined ? ('REPLACE' as const) : ('COPY' as const),
-          owner: principal.accountId,
-          headers: replace ? toObjectHeaders(template.metadata ?? { userMetadata: {} }, template.serverSideEncryption, template.websiteRedirectLocation) : { meta: {} },
-          storageClass: template.storageClass as StorageClass | undefined,
-          tags: template.tags ?? [],
-          acl,
-          lockMode: template.lockMode ?? null,
-          lockUntil: template.lockUntil ?? null,
-          legalHold: template.legalHold ?? false,
-        };
+        const headersOut = replace ? toObjectHeaders(template.metadata ?? { userMetadata: {} }, template.serverSideEncryption, template.websiteRedirectLocation) : { meta: {} };
+        const input = { ...toStoreCopy(template, principal.accountId, headersOut, acl, false), storageClass: template.storageClass as StorageClass | undefined };
         // The target's own tags and ACL matter only to the permissions a tag set or an ACL adds.
         const targetFacts = template.tags !== undefined || template.acl !== undefined;
         const bySource = new Map<string, number[]>();
@@ -342,48 +333,22 @@ export function createEmbeddedStorage(deps: ObjectAccessDeps, principal: Princip
       const dst = getBucket(ctx, input.bucket);
       checkCopy(input, dst, ctx.now());
       const alg = input.checksumAlgorithm !== undefined ? parseChecksumAlgorithm(input.checksumAlgorithm) : undefined;
-      // A checksum the source does not carry is computed from its bytes (the copy itself writes none).
-      const checksum = alg !== undefined && src.checksum?.algorithm !== alg ? await checksumOfVersion(src, alg, input.signal) : undefined;
       const replace = input.metadataDirective === 'REPLACE';
       const sse = input.serverSideEncryption ?? src.headers.serverSideEncryption;
       const headersOut = replace ? toObjectHeaders(input.metadata ?? { userMetadata: {} }, sse, input.websiteRedirectLocation) : { ...src.headers, serverSideEncryption: sse, websiteRedirectLocation: input.websiteRedirectLocation ?? src.headers.websiteRedirectLocation };
-      const conditions = {
-        ifModifiedSince: input.modifiedSince !== undefined ? new Date(input.modifiedSince).toUTCString() : undefined,
-        ifUnmodifiedSince: input.unmodifiedSince !== undefined ? new Date(input.unmodifiedSince).toUTCString() : undefined,
-      };
       const storageClass = (input.storageClass ?? (src.storageClass === 'GLACIER' || src.storageClass === 'DEEP_ARCHIVE' ? 'STANDARD' : src.storageClass)) as StorageClass;
-      const changesSomething = replace || input.storageClass !== undefined || input.websiteRedirectLocation !== undefined || input.serverSideEncryption !== undefined || alg !== undefined;
       const acl = input.acl ? toStoreAcl(deps.credentials, input.acl, principal.accountId, dst.owner) : null;
-      const copy = (): ReturnType<typeof storeCopyObject> =>
-        storeCopyObject(ctx, {
-          srcBucket: input.source.bucket,
-          srcKey: input.source.key,
-          srcVersionId: input.source.versionId,
-          bucket: input.bucket,
-          key: input.key,
-          conditions,
-          changesSomething,
-          metadataDirective: replace ? 'REPLACE' : 'COPY',
-          taggingDirective: input.tags !== undefined ? 'REPLACE' : 'COPY',
-          owner: principal.accountId,
-          headers: headersOut,
-          storageClass,
-          tags: input.tags ?? [],
-          acl,
-          lockMode: input.lockMode ?? null,
-          lockUntil: input.lockUntil ?? null,
-          legalHold: input.legalHold ?? false,
-        });
-      // A new checksum joins the copy's transaction; without one the copy's own savepoint is enough.
-      const r = await commitBatched(ctx, () =>
-        alg !== undefined && checksum !== undefined
-          ? writeTx(ctx, () => {
-              const c = copy();
-              setChecksum(ctx, input.bucket, input.key, c.versionId, { algorithm: alg, value: checksum, type: 'FULL_OBJECT' });
-              return c;
-            })
-          : copy(),
-      );
+      const copy: StoreCopyInput = {
+        ...toStoreCopy(input, principal.accountId, headersOut, acl, alg !== undefined),
+        srcBucket: input.source.bucket,
+        srcKey: input.source.key,
+        srcVersionId: input.source.versionId,
+        key: input.key,
+        storageClass,
+      };
+      // As the S3 front's CopyObject: a checksum the source lacks is computed from its bytes and
+      // committed pinned to the source's ETag, computed again should an overwrite land in between.
+      const r = await copyWithChecksum(ctx, input.source, alg, (newChecksum) => commitBatchedRerunnable(ctx, (unlink) => copyObjectIn(ctx, { ...copy, newChecksum }, unlink)), input.signal);
       return { etag: r.etag, versionId: dst.versioning !== '' ? r.versionId : undefined, sourceVersionId: getBucket(ctx, input.source.bucket).versioning !== '' ? r.srcVersionId : undefined };
     },
 
