@@ -41,6 +41,7 @@ import {
   type S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { AWS_CLI, cliEnv, s3Client, startInProcess, tempDir, type InProcessServer } from '../helpers/server.js';
+import { rejects } from '../helpers/sdk-assert.js';
 import { rawRequest } from '../helpers/signed-request.js';
 import { putBucketConfig } from '../../src/store/buckets.js';
 import { canonicalIdOf } from '../../src/auth/credentials.js';
@@ -67,19 +68,6 @@ async function newBucket(opts: { versioned?: boolean; lock?: boolean; name?: str
   return name;
 }
 
-/** Asserts the promise fails with exactly this S3 error code, HTTP status and (when given) message. */
-async function rejects(p: Promise<unknown>, code: string, status: number, message?: string): Promise<S3ServiceException & Record<string, unknown>> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as S3ServiceException & Record<string, unknown>;
-    assert.equal(err.name, code, `expected ${code}, got ${err.name}: ${err.message}`);
-    assert.equal(err.$metadata.httpStatusCode, status);
-    if (message !== undefined) assert.equal(err.message, message);
-    return err;
-  }
-  assert.fail(`expected ${code}, but the request succeeded`);
-}
 
 const MALFORMED = /^The XML you provided was not well-formed or did not validate against our published schema/;
 

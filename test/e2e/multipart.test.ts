@@ -32,6 +32,7 @@ import {
 import { checksumOf, combineCrc, compositeChecksum } from '../../src/store/checksums.js';
 import type { StoreContext } from '../../src/store/context.js';
 import { AWS_CLI, cliEnv, s3Client, startInProcess, tempDir, type InProcessServer } from '../helpers/server.js';
+import { bodyOf } from '../helpers/sdk-assert.js';
 
 const MiB = 1024 * 1024;
 const run = promisify(execFile);
@@ -65,9 +66,6 @@ function multipartEtag(parts: Buffer[]): string {
   return `"${md5hex(Buffer.concat(parts.map((p) => createHash('md5').update(p).digest())))}-${parts.length}"`;
 }
 
-async function bodyOf(r: { Body?: unknown }): Promise<Buffer> {
-  return Buffer.from(await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-}
 
 /**
  * Every blob's refs equals the number of extents (in versions and upload parts) that name it, no

@@ -41,6 +41,7 @@ import { assertReadable, commitVersion, getVersion, putObject } from '../../src/
 import { openStore } from '../../src/store/open.js';
 import type { Checksum, PartInfo } from '../../src/store/types.js';
 import { s3Client, startInProcess, tempDir, type InProcessServer } from '../helpers/server.js';
+import { rejects } from '../helpers/sdk-assert.js';
 
 const OWNER_ID = canonicalIdOf('000000000000');
 const DAY = 86_400_000;
@@ -72,27 +73,7 @@ async function put(bucket: string, key: string, extra: Partial<ConstructorParame
   return r.VersionId;
 }
 
-interface SdkError {
-  name: string;
-  message: string;
-  $metadata?: { httpStatusCode?: number };
-  $response?: { headers: Record<string, string> };
-}
 
-/** Asserts the SDK call fails with exactly this code, HTTP status and (when given) message. */
-async function rejects(p: Promise<unknown>, code: string, status: number, message?: string): Promise<SdkError> {
-  let caught: SdkError | undefined;
-  try {
-    await p;
-  } catch (e) {
-    caught = e as SdkError;
-  }
-  assert.ok(caught, `expected ${code}, but the call succeeded`);
-  assert.equal(caught.name, code, `code (message: ${caught.message})`);
-  assert.equal(caught.$metadata?.httpStatusCode, status, 'status');
-  if (message !== undefined) assert.equal(caught.message, message);
-  return caught;
-}
 
 /**
  * Replaces a command's request body just before signing, for documents the SDK would never build.

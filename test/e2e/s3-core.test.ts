@@ -25,7 +25,6 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
   type ListObjectVersionsCommandOutput,
 } from '@aws-sdk/client-s3';
 import { AwsCrc32 } from '@aws-crypto/crc32';
@@ -33,6 +32,7 @@ import { AwsCrc32c } from '@aws-crypto/crc32c';
 import { Crc64Nvme } from '@aws-sdk/crc64-nvme';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ACCESS_KEY_ID, s3Client, SECRET_ACCESS_KEY, startInProcess, type InProcessServer } from '../helpers/server.js';
+import { bodyOf, rejects } from '../helpers/sdk-assert.js';
 import { errorCode, rawRequest, rawSocket, signRequest } from '../helpers/signed-request.js';
 
 let server: InProcessServer;
@@ -57,24 +57,7 @@ after(async () => {
   await server.stop();
 });
 
-/** Awaits a rejection and checks the SDK error's name and HTTP status. */
-async function rejects(p: Promise<unknown>, name: string, status: number): Promise<S3ServiceException> {
-  let err: unknown;
-  try {
-    await p;
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err instanceof S3ServiceException, `expected ${name}, got ${err === undefined ? 'success' : String(err)}`);
-  assert.equal(err.name, name, err.message);
-  assert.equal(err.$metadata.httpStatusCode, status);
-  return err;
-}
 
-async function bodyOf(r: { Body?: unknown }): Promise<Buffer> {
-  const b = r.Body as { transformToByteArray(): Promise<Uint8Array> };
-  return Buffer.from(await b.transformToByteArray());
-}
 
 async function createBucket(name: string, versioning?: 'Enabled' | 'Suspended'): Promise<void> {
   await s3.send(new CreateBucketCommand({ Bucket: name }));
