@@ -121,12 +121,6 @@ export function setAclChecked(ctx: StoreContext, a: VersionAddress, build: (owne
   return r.version_id;
 }
 
-/** Sets a version's checksum (a copy asked for another algorithm than its source's). Inside a transaction. */
-export function setChecksum(ctx: StoreContext, bucket: string, key: string, versionId: string, checksum: { algorithm: string; value: string; type: 'FULL_OBJECT' | 'COMPOSITE' }): void {
-  getBucket(ctx, bucket);
-  ctx.sql('UPDATE versions SET checksum = ? WHERE bucket = ? AND key = ? AND version_id = ?').run(JSON.stringify(checksum), bucket, key, versionId);
-}
-
 export interface CopyItem {
   readonly srcBucket: string;
   readonly srcKey: string;

@@ -20,6 +20,7 @@ import {
 } from '../../store/bucket-configs.js';
 import { deleteBucketConfig, enableBucketObjectLock, getBucket, getBucketConfig, putBucketConfig, setBucketAcl } from '../../store/buckets.js';
 import { writeTx } from '../../store/context.js';
+import { MAX_BUCKET_TAGS } from '../../store/tags.js';
 import { LockMode, type Acl } from '../../store/types.js';
 import { header, send, sendXml } from '../request.js';
 import { parseXml, renderXml, xmlChild, xmlList, xmlText } from '../xml.js';
@@ -34,7 +35,6 @@ import { parseTaggingXml, renderTagging } from './tags.js';
 
 const MAX_BODY = 64 * 1024;
 /** AWS's limit of tags on a bucket (objects have 10). */
-const MAX_BUCKET_TAGS = 50;
 
 // ---------------------------------------------------------------------------------------------
 // Tagging

@@ -18,7 +18,7 @@ import { parseXml, renderXml, xmlChild, xmlList, xmlText, type ParsedXml, type X
 import { assertElements, malformed, oneOf, parseInteger, parseStatus, requiredChild, requiredText } from './bucket-config-common.js';
 import { readVerifiedBody } from './object-headers.js';
 import { bucketOf, type S3Ctx, type S3Handlers } from './context.js';
-import { validateTags } from './tags.js';
+import { MAX_BUCKET_TAGS, validateTags } from '../../store/tags.js';
 
 const MAX_RULES = 1000;
 const MAX_RULE_ID = 255;
@@ -57,7 +57,7 @@ function checkFilterTags(tags: readonly Tag[]): void {
     if (seen.has(k)) throw invalidRequest('Duplicate Tag Keys are not allowed.');
     seen.add(k);
   }
-  validateTags(tags, 50);
+  validateTags(tags, MAX_BUCKET_TAGS);
 }
 
 function parseFilter(f: ParsedXml): ReplicationFilter {

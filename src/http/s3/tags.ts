@@ -7,9 +7,6 @@ import { MAX_OBJECT_TAGS, validateTags } from '../../store/tags.js';
 import type { Tag } from '../../store/types.js';
 import { parseXml, renderXml, xmlChild, xmlList, xmlText } from '../xml.js';
 
-// bucket-replication.ts checks its filter's tags through here.
-export { validateTags };
-
 /** x-amz-tagging: `k1=v1&k2=v2`. */
 export function parseTagHeader(value: string | undefined): Tag[] {
   if (value === undefined || value === '') return [];
