@@ -263,11 +263,12 @@ function sourceVersion(ctx: StoreContext, input: UploadPartCopyInput): ObjectVer
 /**
  * The source version still exists with the bytes we read. Its seq alone does not say so: an
  * overwrite in a bucket that never had versioning rewrites the row in place (objects.ts
- * commitVersion), with new extents — a new blob is always inserted before the old is released,
- * so the extents differ.
+ * commitVersion), and rowids are reused (no AUTOINCREMENT), so a key deleted and uploaded again
+ * can come back with the same seq and even the same blob id. Same extents and same ETag (the MD5
+ * of the bytes, or of the parts' MD5s) mean the same bytes.
  */
 function sourceStillThere(ctx: StoreContext, src: ObjectVersion): boolean {
-  return ctx.sql('SELECT 1 FROM versions WHERE seq = ? AND extents IS ?').get(src.seq, json(src.extents)) !== undefined;
+  return ctx.sql('SELECT 1 FROM versions WHERE seq = ? AND extents IS ? AND etag = ?').get(src.seq, json(src.extents), src.etag) !== undefined;
 }
 
 function sourceGone(input: UploadPartCopyInput): S3Error {

@@ -443,7 +443,8 @@ export interface CopyObjectInput extends VersionFields {
 
 /**
  * The source of a copy changed between computing its new checksum and committing the copy (an
- * overwrite in between): compute again. Never reaches a client (copyWithChecksum retries).
+ * overwrite in between): compute again. copyWithChecksum retries; a source rewritten five times
+ * in a row answers 500 InternalError, which clients retry.
  */
 export class CopySourceChangedError extends Error {
   override name = 'CopySourceChangedError';
@@ -477,13 +478,18 @@ export async function copyWithChecksum<T>(
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const src = alg !== undefined ? getVersion(ctx, source.bucket, source.key, source.versionId) : undefined;
-    if (src === undefined || src.checksum?.algorithm === alg || src.isDeleteMarker) return commit(undefined);
-    assertReadable(ctx, src);
-    const value = await checksumOfVersion(ctx, src, alg!, signal);
+    if (src === undefined || src.isDeleteMarker) return commit(undefined);
+    // The source's own checksum is pinned too: an overwrite in between may carry another one, or none.
+    let value: Checksum | undefined = src.checksum?.algorithm === alg ? src.checksum ?? undefined : undefined;
+    if (value === undefined) {
+      assertReadable(ctx, src);
+      value = { algorithm: alg!, value: await checksumOfVersion(ctx, src, alg!, signal), type: 'FULL_OBJECT' };
+    }
     try {
-      return await commit({ value: { algorithm: alg!, value, type: 'FULL_OBJECT' }, ofEtag: src.etag });
+      return await commit({ value, ofEtag: src.etag });
     } catch (e) {
-      if (!(e instanceof CopySourceChangedError) || attempt >= 4) throw e;
+      if (!(e instanceof CopySourceChangedError)) throw e;
+      if (attempt >= 4) throw new S3Error('InternalError', 'The copy source kept changing while its checksum was computed; retry the copy.');
     }
   }
 }
