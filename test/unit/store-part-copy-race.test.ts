@@ -32,7 +32,7 @@ test('a source deleted and uploaded again (same size, same seq) while a part cop
     const put = (body: Buffer) => putObject(ctx, { bucket: 'bkt', key: 'k', owner: OWNER, headers: { meta: {} }, storageClass: 'STANDARD', tags: [], acl: null, lockMode: null, lockUntil: null, body: one(body) });
     await put(A);
     const before = ctx.db.prepare("SELECT seq, extents FROM versions WHERE key = 'k'").get();
-    const up = createUpload(ctx, { bucket: 'bkt', key: 'dst', owner: OWNER, headers: { meta: {} }, storageClass: 'STANDARD', tags: [], acl: null, lockMode: null, lockUntil: null });
+    const up = createUpload(ctx, { bucket: 'bkt', key: 'dst', owner: OWNER, initiator: OWNER, headers: { meta: {} }, storageClass: 'STANDARD', tags: [], acl: null, lockMode: null, lockUntil: null });
     const copying = uploadPartCopy(ctx, { bucket: 'bkt', key: 'dst', uploadId: up.uploadId, partNumber: 1, srcBucket: 'bkt', srcKey: 'k', conditions: {} }).then((r) => r, (e: unknown) => e);
     await new Promise((r) => setTimeout(r, 3));
     deleteObject(ctx, { bucket: 'bkt', key: 'k', owner: OWNER });
