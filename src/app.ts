@@ -16,6 +16,7 @@ import { openStore, type OpenedStore } from './store/open.js';
 import type { JobStore } from './jobs/store.js';
 import { createSqlJobStore } from './jobs/store-sql.js';
 import type { JobEngine } from './jobs/engine/engine.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { createServerJobEngine, type JobRuntimeOptions } from './jobs/engine/wire.js';
 import { createHttpServer } from './http/server.js';
 import { startWebhookDispatcher } from './jobs/events/webhooks.js';
@@ -57,6 +58,17 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
 
 export async function startApp(config: Config, log: (msg: string) => void = (m) => process.stderr.write(m + '\n'), jobRuntime: JobRuntimeOptions = {}): Promise<App> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const unlock = lockDataDir(config.dataDir);
+  try {
+    const app = await startLocked(config, log, jobRuntime);
+    return { ...app, close: () => app.close().finally(unlock) };
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
+
+async function startLocked(config: Config, log: (msg: string) => void, jobRuntime: JobRuntimeOptions): Promise<App> {
   const controlDb = await openControlDb(config.dataDir);
   let iam: IamContext;
   let credentials: Credentials;
