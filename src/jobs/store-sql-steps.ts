@@ -79,6 +79,20 @@ export async function applyTransition(q: Q, row: JobsTable, to: JobStatus, patch
   return true;
 }
 
+/**
+ * Pausing jobs none of whose segment leases is live any more — their runner lost its lease without
+ * releasing it (renewals stalled past the lease, a checkpoint failed) — are Paused as of their
+ * last lease's expiry, so the Active timer stops where the work stopped.
+ */
+export async function settleLostPausing(q: Q, now: number): Promise<void> {
+  const pausing = await q.selectFrom('jobs').select('id').where('status', '=', 'Pausing').execute();
+  for (const { id } of pausing) {
+    const last = await q.selectFrom('job_segments').select(sql<string | null>`max(lease_expires_at)`.as('t')).where('job_id', '=', id).executeTakeFirst();
+    const ended = last?.t ? Math.min(now, fromDbTime(last.t)) : now;
+    await settlePausing(q, id, ended);
+  }
+}
+
 /** A Pausing job whose last live segment lease has ended is Paused. */
 export async function settlePausing(q: Q, jobId: string, now: number): Promise<void> {
   const row = await loadJob(q, jobId);

@@ -22,7 +22,7 @@ import {
   decodeCursor, definitionOf, encodeCursor, jobToken, jq, num, parseJobToken, parseSegmentToken, segmentToken, toJob, toSegment,
   type JobsTable, type Q,
 } from './store-sql-rows.js';
-import { appendEvent, applyTransition, loadJob, preemptIfNeeded, settlePausing } from './store-sql-steps.js';
+import { appendEvent, applyTransition, loadJob, preemptIfNeeded, settleLostPausing, settlePausing } from './store-sql-steps.js';
 import type {
   CheckpointResult, CreateResult, JobEvent, JobEventType, JobLease, JobPage, JobStore, LeaseLimits, LeaseToken, ListOptions, NewJob, ResultChunk,
   SegmentCheckpoint, SegmentLease, SegmentPlan, SegmentState, SweepOptions, SweepResult, TransitionPatch, TransitionResult,
@@ -167,6 +167,7 @@ export function createSqlJobStore(cdb: ControlDb): JobStore {
   async function leaseSegment(workerId: string, now: number, leaseMs: number, limits: LeaseLimits): Promise<SegmentLease | undefined> {
     const nowIso = toDbTime(now);
     return tx(async (q) => {
+      await settleLostPausing(q, now);
       const held = await q.selectFrom('job_segments').select(sql<number | string>`count(*)`.as('n')).where('lease_expires_at', '>', nowIso).executeTakeFirst();
       if (num(held?.n) >= limits.maxGlobal) return undefined;
       // The free segment of the most urgent job that is under its own limit.

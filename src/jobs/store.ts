@@ -45,7 +45,9 @@
  * transaction and the checkpoint answers `Pausing`. Every holder of a Pausing (or Paused) job's
  * segments stops at its next checkpoint: it lets its tasks in flight finish, commits them and
  * releases the lease — so no task is lost or counted twice, the cumulative checkpoint carries
- * everything. When the last lease of a Pausing job ends (release, segment done) the job is Paused.
+ * everything. When the last lease of a Pausing job ends (release, segment done) the job is Paused;
+ * a lease that merely expires (its holder died or stalled) is noticed by the next `leaseSegment`,
+ * which pauses the job as of that expiry.
  * Leasing a Pausing or Paused job again makes it Active: the slots go to the urgent job first
  * (leases are priority-ordered) and come back when it needs no more of them, or a priority change
  * makes the paused job the urgent one. Leases of Pausing jobs do not count as held capacity, so

@@ -26,6 +26,28 @@ for (const adapter of adapters) {
       ({ store: f, close } = await adapter.open());
     };
 
+    it('a Pausing job whose runner lost its lease without releasing it is Paused as of the lease\'s expiry', async () => {
+      await fresh();
+      try {
+        const one: LeaseLimits = { maxGlobal: 1, maxPerJob: 10 };
+        const low = await jobIn(f, 'Ready', 2, { priority: 1 }, T0);
+        const l0 = (await f.leaseSegment('w1', T0, 10_000, one))!;
+        const high = await jobIn(f, 'Ready', 3, { priority: 10 }, T0 + 100);
+        const r = await f.checkpointSegment(l0.token, cp(2), T0 + 1000, one);
+        assert.equal(r.accepted && r.status, 'Pausing');
+        // w1 dies, or its renewals stall: no release. Its lease ends at T0 + 10 s.
+        const h0 = (await f.leaseSegment('w2', T0 + 11_000, 10_000, one))!;
+        assert.equal(h0.jobId, high);
+        const job = (await f.get(low))!;
+        assert.equal(job.status, 'Paused');
+        assert.equal(job.progress.activeSince, undefined);
+        assert.equal(job.progress.activeMs, 10_000, 'active until the lease expired, not until someone noticed');
+        assert.deepEqual((await statusesOf(f, low)).slice(-2), ['Pausing', 'Paused']);
+      } finally {
+        await close();
+      }
+    });
+
     it('a more urgent job waiting for the only slot pauses the running one; it comes back when the slot is free', async () => {
       await fresh();
       try {
