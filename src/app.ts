@@ -105,7 +105,7 @@ async function startLocked(config: Config, log: (msg: string) => void, jobRuntim
     ...jobRuntime,
     engine: { ...engineFromConfig, ...jobRuntime.engine },
   };
-  const jobEngine = createServerJobEngine({ store: store.ctx, credentials, iam, jobs, region: config.region, log }, runtime);
+  const jobEngine = createServerJobEngine({ store: store.ctx, credentials, iam, jobs, region: config.region, log, dataDir: config.dataDir }, runtime);
   const deps = { config, store: store.ctx, credentials, log, s3: s3Handlers, iam, jobs, jobEngine };
   const servers: Server[] = [createHttpServer(deps)];
   const addr = await listen(servers[0]!, config.port, config.host === 'localhost' ? '127.0.0.1' : config.host);

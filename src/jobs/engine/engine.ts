@@ -55,6 +55,8 @@ export interface EngineDeps {
   readonly region: string;
   readonly now: () => number;
   readonly log: (msg: string) => void;
+  /** Private files of jobs, one directory per job: generated manifests without EnableManifestOutput (manifest/generator.ts). */
+  readonly spillDir: string;
 }
 
 export interface JobEngine {

@@ -5,9 +5,14 @@
  * Cancelled. A report that cannot be written (the role may not write the report bucket, the
  * bucket is gone…) fails a completing job with a FailureReason saying so, as AWS does ("The job
  * report could not be written to your report bucket").
+ *
+ * A job whose manifest was generated without EnableManifestOutput loses its private data files
+ * (manifest/generator.ts) before its terminal status: no segment reads them any more (the store
+ * fenced every segment lease), and a crash in between only leaves the removal to the next try.
  */
 import { S3Error } from '../../errors.js';
 import { errorCodeOf } from '../../storage/storage-client.js';
+import { removeGeneratedFiles } from '../manifest/generator.js';
 import { truncateReason } from '../manifest/prepared.js';
 import type { FailureReason, JobStatus } from '../model.js';
 import { writeReport } from '../report/write-report.js';
@@ -37,6 +42,7 @@ export async function finishJob(deps: EngineDeps, lease: JobLease, signal: Abort
       }
     }
   }
+  if (job.manifestGenerator) await removeGeneratedFiles(deps.spillDir, job.id);
   const to: JobStatus = failure && job.status === 'Completing' ? 'Failed' : terminal;
   await deps.jobs.transition(job.id, [job.status], to, failure ? { failureReasons: [failure] } : {}, deps.now());
 }

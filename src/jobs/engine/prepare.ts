@@ -18,7 +18,7 @@ import type { StorageClient } from '../../storage/storage-client.js';
 import { AWAITING_CONFIRMATION, type FailureReason, type Job } from '../model.js';
 import { manifestReadFailure, PrepareError, PrepareFailure, type Prepared } from '../manifest/prepared.js';
 import { csvLayoutOf, scanCsvManifest, type CsvScan } from '../manifest/csv.js';
-import { generateManifest } from '../manifest/generator.js';
+import { generateManifest, removeGeneratedFiles } from '../manifest/generator.js';
 import { prepareInventory } from '../manifest/inventory.js';
 import { csvSourceText, normalizeEtag } from '../manifest/source.js';
 import { operationOf, type OperationDeps } from '../operations/index.js';
@@ -78,7 +78,7 @@ export async function prepareJob(deps: EngineDeps, options: EngineOptions, opDep
     await checkBucketOwners(storage, job, signal);
     if (job.manifest?.spec.format === 'S3BatchOperations_CSV_20180820') prepared = await prepareCsv(storage, job, options, operation.sameBucket, signal);
     else if (job.manifest) prepared = await prepareInventory(storage, job, options, operation.sameBucket, signal);
-    else prepared = await generateManifest(storage, job, options, deps.now, signal);
+    else prepared = await generateManifest(storage, job, options, deps.spillDir, deps.now, signal);
     if (prepared.totalTasks === 0) throw new PrepareError(PrepareFailure.EmptyManifest, 'The manifest lists no objects: there is nothing to run.');
     if (operation.prepare && prepared.bucket !== undefined) {
       const check = await operation.prepare(
@@ -88,7 +88,11 @@ export async function prepareJob(deps: EngineDeps, options: EngineOptions, opDep
       if (check) throw new PrepareError(check.code, check.reason);
     }
   } catch (e) {
-    if (e instanceof PrepareError) return failPreparing(jobs, job.id, e.failure, deps.now());
+    if (e instanceof PrepareError) {
+      // A job failed here never reaches finish.ts: its generated data files go now.
+      if (job.manifestGenerator) await removeGeneratedFiles(deps.spillDir, job.id);
+      return failPreparing(jobs, job.id, e.failure, deps.now());
+    }
     throw e;
   }
   if (!(await jobs.saveSegments(job.id, prepared.segments, prepared.totalTasks, deps.now()))) return; // no longer Preparing (cancelled)

@@ -1,12 +1,15 @@
 /**
  * Builds the job engine of a server from its services: which storage the jobs reach (the embedded
- * store, or a remote S3 endpoint through the SDK), the registered Lambda functions, the tuning.
- * Called once by the composition root (app.ts).
+ * store, or a remote S3 endpoint through the SDK), the registered Lambda functions, the tuning,
+ * and where jobs keep private files (`<dataDir>/jobs/`, swept of ended jobs' files while the
+ * engine runs). Called once by the composition root (app.ts).
  */
+import { join } from 'node:path';
 import type { Credentials } from '../../auth/credentials.js';
 import type { IamContext } from '../../auth/iam-authorize.js';
 import { storageFactory, type StorageConfig } from '../../storage/factory.js';
 import type { StoreContext } from '../../store/context.js';
+import { sweepGeneratedFiles } from '../manifest/generator.js';
 import { createHttpInvoker, createLambdaRegistry, type LambdaFunction } from '../lambda.js';
 import type { JobStore } from '../store.js';
 import { createJobEngine, type JobEngine } from './engine.js';
@@ -27,9 +30,18 @@ export interface JobRuntimeDeps {
   readonly jobs: JobStore;
   readonly region: string;
   readonly log: (msg: string) => void;
+  /** The server's data directory: jobs keep private files in `<dataDir>/jobs/<jobId>/`. */
+  readonly dataDir: string;
 }
 
+/**
+ * How often the private files of jobs that ended outside the engine (cancelled while Suspended or
+ * Ready, failed by the confirmation timeout) are looked for: they only take disk space meanwhile.
+ */
+const SPILL_SWEEP_MS = 10 * 60 * 1000;
+
 export function createServerJobEngine(d: JobRuntimeDeps, o: JobRuntimeOptions = {}): JobEngine {
+  const spillDir = join(d.dataDir, 'jobs');
   const engine = createJobEngine(
     {
       jobs: d.jobs,
@@ -41,8 +53,30 @@ export function createServerJobEngine(d: JobRuntimeDeps, o: JobRuntimeOptions = 
       region: d.region,
       now: Date.now,
       log: d.log,
+      spillDir,
     },
     o.engine,
   );
-  return engine;
+  const sweep = (): void =>
+    void sweepGeneratedFiles(spillDir, d.jobs).then(
+      (n) => (n > 0 ? d.log(`jobs: removed the generated manifest files of ${n} ended job(s)`) : undefined),
+      (e: unknown) => d.log(`jobs: sweeping generated manifest files failed: ${(e as Error).message}`),
+    );
+  let sweeper: NodeJS.Timeout | undefined;
+  return {
+    options: engine.options,
+    wake: engine.wake,
+    start() {
+      engine.start();
+      if (sweeper) return;
+      sweep();
+      sweeper = setInterval(sweep, SPILL_SWEEP_MS);
+      sweeper.unref();
+    },
+    async stop() {
+      clearInterval(sweeper);
+      sweeper = undefined;
+      await engine.stop();
+    },
+  };
 }
