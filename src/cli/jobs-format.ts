@@ -91,6 +91,6 @@ export function progressLine(v: ProgressView, barWidth: number): string {
   const filled = Math.round(frac * barWidth);
   const bar = barWidth > 0 ? `[${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}]  ` : '';
   const rate = v.rate !== undefined ? `${v.rate.toFixed(1)} tasks/s` : '- tasks/s';
-  const eta = isTerminal(v.status) ? '' : v.rate && v.rate > 0 && v.total > 0 ? `  ETA ${duration((v.total - v.done) / v.rate)}` : '  ETA ?';
+  const eta = isTerminal(v.status) ? '' : v.rate && v.rate > 0 && v.total > 0 ? `  ETA ${duration(Math.max(0, v.total - v.done) / v.rate)}` : '  ETA ?';
   return `${bar}${v.status}  ${v.done}/${v.total} tasks  ${pct}  ${rate}  ${v.failed} failed${eta}`;
 }
