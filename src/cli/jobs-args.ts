@@ -8,6 +8,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { S3Client } from '@aws-sdk/client-s3';
+import { s3DeleteObjectPlugin } from './delete-object-extension.js';
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:7070';
 export const DEFAULT_ACCOUNT_ID = '000000000000';
@@ -144,13 +145,16 @@ function credentials(args: ParsedArgs, env: NodeJS.ProcessEnv): Target['credenti
   return undefined; // the SDK's default chain (profiles, …)
 }
 
+/** With s3DeleteObjectPlugin: the SDK's model does not know s3batch's S3DeleteObject operation. */
 export function controlClient(t: Target): S3ControlClient {
-  return new S3ControlClient({
+  const client = new S3ControlClient({
     region: t.region,
     credentials: t.credentials,
     endpointProvider: () => ({ url: new URL(t.endpoint) }),
     maxAttempts: 2,
   });
+  client.middlewareStack.use(s3DeleteObjectPlugin);
+  return client;
 }
 
 export function s3Client(t: Target): S3Client {

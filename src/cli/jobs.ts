@@ -16,6 +16,7 @@ import {
 import { formatJob, formatList } from './jobs-format.js';
 import { watchJob } from './jobs-watch.js';
 import { printReport, ReportError } from './jobs-report.js';
+import { renderS3DeleteObject } from './delete-object-extension.js';
 
 export const jobsUsage = `usage: s3batch jobs <command> [options]
 
@@ -32,7 +33,8 @@ commands:
                          read the completion report: counts, and with --failed the failed rows
 
 create options:
-  --operation JSON|@file     e.g. '{"S3PutObjectTagging":{"TagSet":[{"Key":"k","Value":"v"}]}}'
+  --operation JSON|@file     e.g. '{"S3PutObjectTagging":{"TagSet":[{"Key":"k","Value":"v"}]}}', or
+                             s3batch's '{"S3DeleteObject":{"BypassGovernanceRetention":false}}'
   --manifest JSON|@file      a JobManifest ({"Spec":…,"Location":…}), or
   --manifest-csv s3://bucket/key [--manifest-fields Bucket,Key[,VersionId]]  (looks up the ETag)
   --manifest-generator JSON|@file   an S3JobManifestGenerator instead of a manifest
@@ -94,9 +96,17 @@ async function create(args: ParsedArgs, t: Target, io: JobsIo): Promise<number> 
   if (op === undefined) throw new UsageError('jobs create needs --operation');
   const roleArn = flagStr(args, 'role-arn');
   if (roleArn === undefined) throw new UsageError('jobs create needs --role-arn');
+  const operation = jsonArg(op, '--operation') as JobOperation & { S3DeleteObject?: unknown };
+  if (operation !== null && typeof operation === 'object' && Object.hasOwn(operation, 'S3DeleteObject')) {
+    try {
+      renderS3DeleteObject(operation.S3DeleteObject);
+    } catch (e) {
+      throw new UsageError(`--operation: ${(e as Error).message}`);
+    }
+  }
   const input: CreateJobCommandInput = {
     AccountId: t.accountId,
-    Operation: jsonArg(op, '--operation') as JobOperation,
+    Operation: operation,
     ...(await manifestOf(args, t)),
     Report: reportOf(args),
     RoleArn: roleArn,

@@ -10,7 +10,7 @@ import { runJobs } from './jobs.js';
 const usage = `usage: s3batch <command> [options]
 
 commands:
-  server    serve the S3 API (and later the jobs API, IAM and console) on one port
+  server    serve the S3 API, the S3 Control jobs API, IAM and STS on one port (a web console comes later)
   jobs      create, list, describe, confirm, cancel, reprioritize, watch Batch Operations jobs and
             read their reports, over a server's S3 Control API ('s3batch jobs --help')
 

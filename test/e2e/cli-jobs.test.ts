@@ -6,16 +6,20 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { CreateBucketCommand, GetObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, ListObjectVersionsCommand, PutObjectCommand, type S3Client,
+} from '@aws-sdk/client-s3';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { DescribeJobCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
+import { CreateJobCommand, DescribeJobCommand, S3ControlClient, type JobOperation } from '@aws-sdk/client-s3-control';
 import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, mainJs, s3Client, startProcess, type ProcessServer } from '../helpers/server.js';
+import { s3DeleteObjectPlugin } from '../../src/cli/delete-object-extension.js';
 import { createRole, putObject } from './jobs-fixtures.js';
 
 let srv: ProcessServer;
 let s3: S3Client;
 let control: S3ControlClient;
 let roleArn: string;
+let deleteRoleArn: string;
 let manifestEtag: string;
 
 interface Run {
@@ -62,6 +66,8 @@ before(async () => {
   for (const k of ['a.txt', 'b c.txt', 'd.txt']) await putObject(s3, 'cli-src', k, `body of ${k}`);
   manifestEtag = await putObject(s3, 'cli-src', 'manifests/m.csv', 'cli-src,a.txt\ncli-src,b%20c.txt\ncli-src,d.txt\ncli-src,missing.txt\n');
   roleArn = await createRole(iam, 'cli-batch', ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:PutObjectTagging', 's3:PutObjectVersionTagging']);
+  deleteRoleArn = await createRole(iam, 'cli-delete', ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:BypassGovernanceRetention']);
+  await s3.send(new CreateBucketCommand({ Bucket: 'cli-locked', ObjectLockEnabledForBucket: true }));
 });
 
 after(async () => {
@@ -170,4 +176,68 @@ it('errors: an unknown id is NotFoundException (exit 1); bad usage exits 2', asy
   const u = await cli('frobnicate');
   assert.equal(u.code, 2);
   assert.match(u.stderr, /unknown jobs command 'frobnicate'/);
+});
+
+async function watchToComplete(id: string): Promise<void> {
+  const w = await cli('watch', id, '--interval', '0.1');
+  assert.equal(w.code, 0, w.stdout + w.stderr);
+  assert.equal(w.stdout.trim().split('\n').at(-1), `Job ${id} Complete`);
+}
+
+it('S3DeleteObject (s3batch extension) through create: listed versions deleted, Object Lock respected, GOVERNANCE bypassed', { timeout: 60_000 }, async () => {
+  const put = async (key: string, lock: Partial<ConstructorParameters<typeof PutObjectCommand>[0]> = {}): Promise<string> =>
+    (await s3.send(new PutObjectCommand({ Bucket: 'cli-locked', Key: key, Body: key, ...lock }))).VersionId!;
+  const old = await put('doc.txt');
+  const current = await put('doc.txt');
+  const governed = await put('governed.txt', { ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000) });
+  const held = await put('held.txt', { ObjectLockLegalHoldStatus: 'ON' });
+  await putObject(s3, 'cli-src', 'manifests/delete.csv', `cli-locked,doc.txt,${old}\ncli-locked,governed.txt,${governed}\ncli-locked,held.txt,${held}\n`);
+
+  const bad = await cli('create', '--operation', '{"S3DeleteObject":{"Bypass":true}}', '--manifest-csv', 's3://cli-src/manifests/delete.csv', '--role-arn', deleteRoleArn);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^s3batch jobs: --operation: S3DeleteObject has one field, BypassGovernanceRetention; got Bypass\n/);
+
+  const id = (await ok(
+    'create', '--operation', '{"S3DeleteObject":{"BypassGovernanceRetention":true}}', '--manifest-csv', 's3://cli-src/manifests/delete.csv',
+    '--manifest-fields', 'Bucket,Key,VersionId', '--report-prefix', 's3://cli-reports/deletes', '--role-arn', deleteRoleArn, '--no-confirmation',
+  )).trim();
+  await watchToComplete(id);
+  // The server got the operation: DescribeJob reads it back (through the plugin's DescribeJob half).
+  assert.deepEqual((await describeJson(id)).Operation, { S3DeleteObject: { BypassGovernanceRetention: true } });
+  assert.match(await ok('describe', id), /^Operation +S3DeleteObject$/m);
+
+  const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: 'cli-locked' }));
+  assert.deepEqual(versions.Versions!.map((v) => [v.Key, v.VersionId]).sort(), [['doc.txt', current], ['held.txt', held]], 'the old doc.txt and governed.txt versions are gone');
+  assert.equal(versions.DeleteMarkers, undefined, 'deleting a version leaves no delete marker');
+  const r = JSON.parse(await ok('report', id, '--json')) as { Succeeded: number; Failed: number; FailedTasks: { Key: string; VersionId: string; HTTPStatusCode: number; ErrorCode: string; ResultMessage: string }[] };
+  assert.equal(r.Succeeded, 2);
+  assert.deepEqual(r.FailedTasks.map((t) => [t.Key, t.VersionId, t.HTTPStatusCode, t.ErrorCode, t.ResultMessage]), [['held.txt', held, 403, 'AccessDenied', 'Access Denied because object protected by object lock.']]);
+});
+
+it('S3DeleteObject from an SDK with s3DeleteObjectPlugin: no VersionId column leaves a delete marker; without the plugin the SDK sends no operation', { timeout: 60_000 }, async () => {
+  const version = (await s3.send(new PutObjectCommand({ Bucket: 'cli-locked', Key: 'marked.txt', Body: 'still here' }))).VersionId!;
+  const etag = await putObject(s3, 'cli-src', 'manifests/mark.csv', 'cli-locked,marked.txt\n');
+  const input = {
+    AccountId: '000000000000', Operation: { S3DeleteObject: {} } as JobOperation, RoleArn: deleteRoleArn, Priority: 10, ConfirmationRequired: false, Report: { Enabled: false },
+    Manifest: { Spec: { Format: 'S3BatchOperations_CSV_20180820' as const, Fields: ['Bucket' as const, 'Key' as const] }, Location: { ObjectArn: 'arn:aws:s3:::cli-src/manifests/mark.csv', ETag: etag } },
+  };
+  await assert.rejects(control.send(new CreateJobCommand({ ...input, ClientRequestToken: 'sdk-plain' })), (e: Error) => {
+    assert.equal(e.name, 'BadRequestException');
+    assert.match(e.message, /^Operation must name exactly one operation .*it names none\.$/);
+    return true;
+  });
+  const sdk = new S3ControlClient({ region: REGION, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY }, endpointProvider: () => ({ url: new URL(srv.url) }), maxAttempts: 1 });
+  sdk.middlewareStack.use(s3DeleteObjectPlugin);
+  try {
+    const { JobId } = await sdk.send(new CreateJobCommand({ ...input, ClientRequestToken: 'sdk-plugin' }));
+    await watchToComplete(JobId!);
+    assert.deepEqual((await sdk.send(new DescribeJobCommand({ AccountId: '000000000000', JobId }))).Job!.Operation, { S3DeleteObject: {} });
+  } finally {
+    sdk.destroy();
+  }
+  const v = await s3.send(new ListObjectVersionsCommand({ Bucket: 'cli-locked', Prefix: 'marked.txt' }));
+  assert.deepEqual(v.Versions!.map((x) => [x.VersionId, x.IsLatest]), [[version, false]], 'the version stays');
+  assert.equal(v.DeleteMarkers?.length, 1);
+  assert.equal(v.DeleteMarkers![0]!.IsLatest, true);
+  await assert.rejects(s3.send(new GetObjectCommand({ Bucket: 'cli-locked', Key: 'marked.txt' })), { name: 'NoSuchKey' });
 });
