@@ -140,6 +140,7 @@ export function toVersion(r: VersionRow): ObjectVersion {
     lockMode: r.lock_mode as LockMode | null,
     lockUntil: r.lock_until,
     legalHold: r.legal_hold === 1,
+    legalHoldSet: r.legal_hold !== 0,
     restore: r.restore ? (JSON.parse(r.restore) as RestoreState) : null,
     replicationStatus: r.replication,
   };

@@ -116,7 +116,10 @@ export interface ObjectVersion {
   readonly acl: Acl | null;
   readonly lockMode: LockMode | null;
   readonly lockUntil: number | null; // ms
+  /** A legal hold is in effect (blocks deletes). */
   readonly legalHold: boolean;
+  /** Whether a legal hold was ever applied: HEAD/GET name its status only then (ON or OFF). */
+  readonly legalHoldSet: boolean;
   readonly restore: RestoreState | null;
   readonly replicationStatus: string | null;
 }

@@ -290,6 +290,10 @@ describe('object lock', () => {
     const b = await newBucket({ lock: true });
     await put(b, 'off', { ObjectLockLegalHoldStatus: 'OFF' });
     assert.deepEqual((await s3.send(new GetObjectLegalHoldCommand({ Bucket: b, Key: 'off' }))).LegalHold, { Status: 'OFF' });
+    // HEAD names a hold's status once one was ever applied, OFF included; never, without one.
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'off' }))).ObjectLockLegalHoldStatus, 'OFF');
+    await put(b, 'never');
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'never' }))).ObjectLockLegalHoldStatus, undefined);
     await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'off', VersionId: (await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'off' }))).VersionId }));
     const uploadId = (await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', ObjectLockLegalHoldStatus: 'OFF' }))).UploadId!;
     const part = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: uploadId, PartNumber: 1, Body: 'x', ContentMD5: createHash('md5').update('x').digest('base64') }));

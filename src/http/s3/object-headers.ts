@@ -179,7 +179,8 @@ export function pushVersionHeaders(out: (string | number)[], v: ObjectVersion, o
   if (v.lockMode && v.lockUntil !== null) {
     out.push('x-amz-object-lock-mode', v.lockMode, 'x-amz-object-lock-retain-until-date', new Date(v.lockUntil).toISOString());
   }
-  if (v.legalHold) out.push('x-amz-object-lock-legal-hold', 'ON');
+  // Named once a hold was ever applied, ON or OFF (HeadObject: "not returned if … never had a legal hold applied").
+  if (v.legalHoldSet) out.push('x-amz-object-lock-legal-hold', v.legalHold ? 'ON' : 'OFF');
   if (v.replicationStatus) out.push('x-amz-replication-status', v.replicationStatus);
   if (v.restore) {
     const r = v.restore;
