@@ -4,7 +4,7 @@
  */
 import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error } from '../errors.js';
 import type { Principal } from '../auth/credentials.js';
 import { createChunkedDecoder } from './aws-chunked.js';
@@ -221,4 +221,28 @@ export function send(ctx: RequestContext, status: number, body: string | Buffer 
 
 export function sendXml(ctx: RequestContext, xml: string, status = 200, headers: Record<string, string | number> = {}): void {
   send(ctx, status, xml, { 'content-type': 'application/xml', ...headers });
+}
+
+/**
+ * The x-amz-* request headers a presigned URL carries in its query string. A presigner hoists
+ * signed headers into the query (the AWS SDK's moves every x-amz-* header there by default:
+ * x-amz-meta-*, x-amz-acl, x-amz-tagging, x-amz-storage-class …), and S3 honours them as the
+ * headers they stand for; the signature covered them as query parameters. A header actually sent
+ * wins. The authentication parameters (X-Amz-Algorithm, X-Amz-Signature …) are capitalised, so
+ * only lower-case names are taken.
+ */
+export function addHoistedAmzHeaders(headers: IncomingHttpHeaders, rawQuery: string): void {
+  for (const part of rawQuery.split('&')) {
+    if (!part.startsWith('x-amz-')) continue;
+    const eq = part.indexOf('=');
+    let name: string;
+    let value: string;
+    try {
+      name = decodeURIComponent(eq === -1 ? part : part.slice(0, eq)).toLowerCase();
+      value = eq === -1 ? '' : decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
+    } catch {
+      continue; // malformed escapes: not a header anyone signed for us to honour
+    }
+    if (headers[name] === undefined) headers[name] = value;
+  }
 }

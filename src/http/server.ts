@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { S3Error } from '../errors.js';
 import { sendS3Error, toS3Error, writeRequestIdHeaders } from './errors.js';
-import type { RequestContext } from './request.js';
+import { addHoistedAmzHeaders, type RequestContext } from './request.js';
 import { resolveOperation, type S3Operation } from './s3/operations.js';
 import type { S3Ctx, S3Deps, S3Handlers } from './s3/context.js';
 import { verifySigV4, type SigV4Auth } from './sigv4.js';
@@ -340,6 +340,8 @@ export function createHttpServer(deps: HttpDeps): Server {
         const entry = deps.credentials.lookup(auth.accessKeyId)!;
         checkSessionToken(entry, auth.sessionToken, now);
         caller = entry.principal;
+        // Lower-case x-amz-* query parameters of a presigned URL are the headers it was signed with.
+        if (auth.presigned && t.rawQuery.includes('x-amz-')) addHoistedAmzHeaders(req.headers, t.rawQuery);
       }
       if (t.rawPath === '/_events') {
         // Job events as Server-Sent Events (src/http/events.ts): after SigV4, the caller's account

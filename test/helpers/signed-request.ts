@@ -105,11 +105,15 @@ export function send(port: number, method: string, target: string, headers: Reco
 }
 
 /** A presigned URL (query-string auth) for 127.0.0.1:port. */
-export async function presignedUrl(port: number, r: { method: string; path: string; expiresIn: number; date?: Date; query?: Record<string, string> }): Promise<string> {
+/**
+ * A presigned URL for the server on `port`. `headers` are signed too; the x-amz-* ones are hoisted
+ * into the query string, as the SDK's presigner does by default.
+ */
+export async function presignedUrl(port: number, r: { method: string; path: string; expiresIn: number; date?: Date; query?: Record<string, string>; headers?: Record<string, string> }): Promise<string> {
   const host = `127.0.0.1:${port}`;
   const signed = await signer(ACCESS_KEY_ID, SECRET_ACCESS_KEY).presign(
     // S3 presigned URLs sign UNSIGNED-PAYLOAD, as @aws-sdk/s3-request-presigner does.
-    { method: r.method, protocol: 'http:', hostname: '127.0.0.1', port, path: r.path, query: r.query ?? {}, headers: { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
+    { method: r.method, protocol: 'http:', hostname: '127.0.0.1', port, path: r.path, query: r.query ?? {}, headers: { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...r.headers } },
     { expiresIn: r.expiresIn, signingDate: r.date ?? new Date(), unhoistableHeaders: new Set(['x-amz-content-sha256']), unsignableHeaders: new Set(['x-amz-content-sha256']) },
   );
   const q = signed.query as Record<string, string>;
