@@ -8,26 +8,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { get } from 'node:http';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateJobCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY } from '../helpers/server.js';
 import { errorCode, presignedUrl, signRequest } from '../helpers/signed-request.js';
+import { readEventStream, type SseFrame, type SseStream } from '../helpers/sse.js';
 import { ACCOUNT, createRole, putObject, startJobsServer, type JobsServer } from './jobs-fixtures.js';
-
-interface Frame {
-  readonly id: string;
-  readonly event: string;
-  readonly data: any;
-}
-
-interface Stream {
-  readonly status: number;
-  readonly type: string | undefined;
-  readonly frames: Frame[];
-  readonly raw: string;
-}
 
 let srv: JobsServer;
 let port: number;
@@ -48,36 +35,9 @@ after(async () => {
   await srv.stop();
 });
 
-/**
- * GETs `target` (a path, or a whole presigned URL) on the server's port and reads the stream
- * until `until` says so (or `ms` elapse), parsing every complete `id/event/data` block.
- */
-function read(target: string, headers: Record<string, string>, until: (frames: readonly Frame[]) => boolean, ms = 10_000): Promise<Stream> {
-  const url = target.startsWith('http') ? target : `http://127.0.0.1:${port}${target}`;
-  return new Promise((resolve, reject) => {
-    const req = get(url, { headers }, (res) => {
-      let raw = '';
-      const frames: Frame[] = [];
-      const done = (): void => {
-        clearTimeout(timer);
-        req.destroy();
-        resolve({ status: res.statusCode!, type: res.headers['content-type'], frames, raw });
-      };
-      const timer = setTimeout(done, ms);
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        raw += c;
-        frames.length = 0;
-        for (const block of raw.split('\n\n')) {
-          const m = /^id: (\d+)\nevent: (\w+)\ndata: (.*)$/.exec(block);
-          if (m) frames.push({ id: m[1]!, event: m[2]!, data: JSON.parse(m[3]!) });
-        }
-        if (until(frames)) done();
-      });
-      res.on('end', done);
-    });
-    req.on('error', reject);
-  });
+/** GETs `target` (a path, or a whole presigned URL) on the server's port and reads the stream until `until` says so. */
+function read(target: string, headers: Record<string, string>, until: (frames: readonly SseFrame[]) => boolean, ms = 10_000): Promise<SseStream> {
+  return readEventStream(target.startsWith('http') ? target : `http://127.0.0.1:${port}${target}`, headers, until, ms);
 }
 
 /** Headers of a SigV4-signed GET /_events (the SDK's own signer). */
@@ -87,7 +47,7 @@ function signed(query: Record<string, string> = {}, extra: Record<string, string
 
 const qs = (q: Record<string, string>): string => (Object.keys(q).length ? `?${new URLSearchParams(q).toString()}` : '');
 
-const completed = (jobId: string) => (frames: readonly Frame[]): boolean => frames.some((f) => f.data.detail.serviceEventDetails.jobId === jobId && f.data.detail.serviceEventDetails.status === 'Complete');
+const completed = (jobId: string) => (frames: readonly SseFrame[]): boolean => frames.some((f) => f.data.detail.serviceEventDetails.jobId === jobId && f.data.detail.serviceEventDetails.status === 'Complete');
 
 async function createJob(): Promise<string> {
   const control = new S3ControlClient({ endpoint: srv.url, region: REGION, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY }, endpointProvider: () => ({ url: new URL(srv.url) }), maxAttempts: 1 });

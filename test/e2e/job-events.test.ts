@@ -9,12 +9,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { createServer, get, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateJobCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, startInProcess, tempDir, type InProcessServer } from '../helpers/server.js';
+import { readEventStream, type SseStream } from '../helpers/sse.js';
 import { handleEventStream } from '../../src/http/events.js';
 import type { Principal } from '../../src/auth/credentials.js';
 import type { JobEvent } from '../../src/jobs/store.js';
@@ -214,31 +215,8 @@ describe('job event stream (SSE)', () => {
   const root = (accountId: string): Principal => ({ kind: 'root', accountId, arn: `arn:aws:iam::${accountId}:root`, accessKeyId: 'AK', userId: accountId, tags: {} });
 
   /** Reads the stream until `n` events (or `ms` elapse); returns the frames and the raw text. */
-  function read(path: string, n: number, ms = 5000, headers: Record<string, string> = {}): Promise<{ status: number; type: string | undefined; frames: { id: string; event: string; data: any }[]; raw: string }> {
-    return new Promise((resolve, reject) => {
-      const req = get(sseUrl + path, { headers }, (res) => {
-        let raw = '';
-        const frames: { id: string; event: string; data: any }[] = [];
-        const done = (): void => {
-          clearTimeout(timer);
-          req.destroy();
-          resolve({ status: res.statusCode!, type: res.headers['content-type'], frames, raw });
-        };
-        const timer = setTimeout(done, ms);
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          raw += c;
-          frames.length = 0;
-          for (const block of raw.split('\n\n')) {
-            const m = /^id: (\d+)\nevent: (\w+)\ndata: (.*)$/.exec(block);
-            if (m) frames.push({ id: m[1]!, event: m[2]!, data: JSON.parse(m[3]!) });
-          }
-          if (frames.length >= n) done();
-        });
-        res.on('end', done);
-      });
-      req.on('error', reject);
-    });
+  function read(path: string, n: number, ms = 5000, headers: Record<string, string> = {}): Promise<SseStream> {
+    return readEventStream(sseUrl + path, headers, (frames) => frames.length >= n, ms);
   }
 
   it('refuses an unsigned caller with AccessDenied and a bad cursor with InvalidArgument', async () => {
