@@ -12,6 +12,7 @@ import { CreateBucketCommand, PutObjectCommand, PutObjectTaggingCommand } from '
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { loadConfig } from '../src/config.js';
 import { startApp } from '../src/app.js';
+import { activeSeconds } from './lib/job-timing.js';
 import { createBucket, getBucket } from '../src/store/buckets.js';
 import { writeTx } from '../src/store/context.js';
 import { commitVersion } from '../src/store/objects.js';
@@ -85,9 +86,7 @@ try {
         }
         await new Promise((r) => setTimeout(r, 100));
       }
-      const events = (await app.jobs.readEvents(0, 100_000)).filter((e) => e.jobId === id && e.type === 'JobStatusChanged');
-      const at = (status: string): number => events.find((e) => e.status === status)!.time;
-      return N / ((at('Completing') - at('Active')) / 1000);
+      return N / (await activeSeconds(app.jobs, id));
     };
 
     // Interleaved, so drift in the shared machine's load hits both sides alike: raw, job, raw, …

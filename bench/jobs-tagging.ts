@@ -14,6 +14,7 @@ import { CreateBucketCommand, GetObjectTaggingCommand, PutObjectCommand } from '
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { loadConfig } from '../src/config.js';
 import { startApp } from '../src/app.js';
+import { activeSeconds } from './lib/job-timing.js';
 import { getBucket } from '../src/store/buckets.js';
 import { commitVersion } from '../src/store/objects.js';
 import { writeTx } from '../src/store/context.js';
@@ -86,12 +87,8 @@ try {
       if (j.status !== 'Complete' || j.progress.numberOfTasksSucceeded !== N) throw new Error(`job ended ${j.status}: ${JSON.stringify(j.progress)} ${JSON.stringify(j.failureReasons)}`);
       const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: 'data', Key: `photos/2024/img_${String(N - 1).padStart(7, '0')}.jpg` }));
       if (tags.TagSet?.length !== 2) throw new Error('last object not tagged');
-      // The Active phase by the store's own event times (first lease → the checkpoint that made it
-      // Completing): how often this loop looks does not matter, so it looks only every 100 ms —
-      // each look is CPU taken from the engine in this process.
-      const events = (await app.jobs.readEvents(0, 1000)).filter((e) => e.jobId === id && e.type === 'JobStatusChanged');
-      const at = (status: string): number | undefined => events.find((e) => e.status === status)?.time;
-      const active = ((at('Completing') ?? Date.now()) - (at('Active') ?? Date.now())) / 1000;
+      // By the job's own event times (lib/job-timing.ts), so this loop looks only every 100 ms.
+      const active = await activeSeconds(app.jobs, id);
       const total = (done - created) / 1000;
       // CPU of this process over the Active phase: near 1 s per second means one core saturated.
       const cpu = cpuActive ? (cpuActive.user + cpuActive.system) / 1e6 : undefined;
