@@ -239,7 +239,8 @@ export function addHoistedAmzHeaders(headers: IncomingHttpHeaders, rawQuery: str
     let value: string;
     try {
       name = decodeURIComponent(eq === -1 ? part : part.slice(0, eq)).toLowerCase();
-      value = eq === -1 ? '' : decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
+      // '+' stays a literal '+', as SigV4 signed it (sigv4.ts parseQuery), not a space.
+      value = eq === -1 ? '' : decodeURIComponent(part.slice(eq + 1));
     } catch {
       continue; // malformed escapes: not a header anyone signed for us to honour
     }
