@@ -68,7 +68,6 @@ async function newBucket(opts: { versioned?: boolean; lock?: boolean; name?: str
   return name;
 }
 
-
 const MALFORMED = /^The XML you provided was not well-formed or did not validate against our published schema/;
 
 async function rejectsMalformedXml(p: Promise<unknown>): Promise<void> {

@@ -21,7 +21,6 @@ import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from 
 import { REGION } from '../helpers/server.js';
 import { BATCH_TRUST, createRole, csvJobDefinition, getText, putObject, readReport, startJobsServer, submitJob, waitForStatus, type JobsServer } from './jobs-fixtures.js';
 
-
 export type StorageKind = 'embedded' | 'remote';
 
 export function operationSuite(kind: StorageKind): void {

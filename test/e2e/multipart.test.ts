@@ -66,7 +66,6 @@ function multipartEtag(parts: Buffer[]): string {
   return `"${md5hex(Buffer.concat(parts.map((p) => createHash('md5').update(p).digest())))}-${parts.length}"`;
 }
 
-
 /**
  * Every blob's refs equals the number of extents (in versions and upload parts) that name it, no
  * blob is unreferenced, and the blob files on disk are exactly the file blobs' files.

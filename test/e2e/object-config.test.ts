@@ -73,8 +73,6 @@ async function put(bucket: string, key: string, extra: Partial<ConstructorParame
   return r.VersionId;
 }
 
-
-
 /**
  * Replaces a command's request body just before signing, for documents the SDK would never build.
  * The SDK's digest headers are dropped; `md5` adds a Content-MD5 of the new body instead.

@@ -39,8 +39,6 @@ after(async () => {
   await server.stop();
 });
 
-
-
 async function createBucket(name: string, versioning?: 'Enabled' | 'Suspended'): Promise<void> {
   await s3.send(new CreateBucketCommand({ Bucket: name }));
   if (versioning) await s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: versioning } }));

@@ -98,7 +98,6 @@ function encryptionMatches(sse: string | undefined, filters: readonly ObjectEncr
   });
 }
 
-
 const REPLICATION_OF: Readonly<Record<string, string>> = { COMPLETED: 'COMPLETED', FAILED: 'FAILED', REPLICA: 'REPLICA' };
 
 /** The objects of the source bucket every filter matches, in listing order. */
