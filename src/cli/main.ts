@@ -5,6 +5,7 @@
  */
 import { loadConfig, parseArgs, ConfigError } from '../config.js';
 import { startApp } from '../app.js';
+import { DataDirInUseError } from '../data-dir-lock.js';
 import { runJobs } from './jobs.js';
 
 const usage = `usage: s3batch <command> [options]
@@ -81,7 +82,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  if (e instanceof ConfigError) process.stderr.write(`s3batch: ${e.message}\n`);
+  // A user's mistake (bad option, data directory in use) is a sentence, not a stack trace.
+  if (e instanceof ConfigError || e instanceof DataDirInUseError) process.stderr.write(`s3batch: ${e.message}\n`);
   else process.stderr.write(`s3batch: ${(e as Error)?.stack ?? String(e)}\n`);
   process.exit(1);
 });

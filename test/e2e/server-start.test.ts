@@ -144,6 +144,18 @@ describe('listening and health', () => {
     assert.equal(await s.stop(), 0);
   });
 
+  it('a second server on a data directory in use exits 1 with a sentence, not a stack trace', async () => {
+    const dir = newDir();
+    const s = await start(dir, '127.0.0.1', { S3BATCH_ROOT_ACCESS_KEY_ID: ACCESS_KEY_ID, S3BATCH_ROOT_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY });
+    running.push(s);
+    await assert.rejects(start(dir, '127.0.0.1', { S3BATCH_ROOT_ACCESS_KEY_ID: ACCESS_KEY_ID, S3BATCH_ROOT_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY }), (e: Error) => {
+      assert.match(e.message, /server exited with 1:\ns3batch: the data directory .* is in use by another s3batch server \(pid \d+/);
+      assert.doesNotMatch(e.message, /\n\s+at /, 'no stack trace');
+      return true;
+    });
+    assert.equal(await s.stop(), 0);
+  });
+
   it('--host 127.0.0.1 does not listen on [::1]', async () => {
     const s = await start(newDir(), '127.0.0.1', { S3BATCH_ROOT_ACCESS_KEY_ID: ACCESS_KEY_ID, S3BATCH_ROOT_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY });
     running.push(s);
